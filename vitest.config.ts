@@ -1,0 +1,27 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+    test: {
+        projects: [
+            {
+                test: {
+                    name: "unit",
+                    include: ["components/**/*.test.ts", "stacks/**/*.test.ts", "test/unit/**/*.test.ts"],
+                    environment: "node",
+                    testTimeout: 20_000,
+                },
+            },
+            {
+                test: {
+                    name: "lab",
+                    include: ["test/lab/**/*.test.ts"],
+                    environment: "node",
+                    // The lab stands up real daemons; one file at a time, no parallel workers.
+                    fileParallelism: false,
+                    testTimeout: 15 * 60_000,
+                    hookTimeout: 30 * 60_000,
+                },
+            },
+        ],
+    },
+});
