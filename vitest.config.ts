@@ -16,8 +16,9 @@ export default defineConfig({
                     name: "lab",
                     include: ["test/lab/**/*.test.ts"],
                     environment: "node",
-                    // The lab stands up real daemons; one file at a time, no parallel workers.
-                    fileParallelism: false,
+                    // The lab stands up real daemons: one file at a time, in one fork.
+                    pool: "forks",
+                    poolOptions: { forks: { singleFork: true } },
                     testTimeout: 15 * 60_000,
                     hookTimeout: 30 * 60_000,
                 },

@@ -1,0 +1,416 @@
+import { getAddress, isAddress, parseEther } from "ethers";
+import * as ipaddr from "ipaddr.js";
+import { CONFIG_KEYS, ConfigKeySpec, PROJECT } from "./keys";
+import { GethSwarmConfig, HostPlan, LABELS, NatStrategy, Target } from "./types";
+
+/** One problem with one config key. */
+export interface ConfigProblem {
+    /** Key without namespace, e.g. `chainId`. */
+    readonly key: string;
+    /** The offending value as the user wrote it. */
+    readonly value: unknown;
+    /** What is wrong and how to fix it. */
+    readonly message: string;
+}
+
+/**
+ * Thrown before any resource is created when the config is invalid. Lists every
+ * problem at once, each naming the key, the bad value and the fix.
+ */
+export class ConfigError extends Error {
+    constructor(readonly problems: readonly ConfigProblem[]) {
+        super(
+            `geth-swarm config has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n` +
+                problems.map((p) => `  - ${PROJECT}:${p.key} = ${show(p.value)}: ${p.message}`).join("\n"),
+        );
+        this.name = "ConfigError";
+    }
+}
+
+function show(v: unknown): string {
+    if (typeof v === "string") return JSON.stringify(v);
+    if (typeof v === "bigint") return v.toString();
+    return JSON.stringify(v) ?? String(v);
+}
+
+/**
+ * Chain ids of public networks: a private chain that reuses one lets transactions
+ * signed for it replay there (and wallets confuse the two).
+ */
+export const PUBLIC_CHAIN_IDS: Readonly<Record<number, string>> = {
+    1: "Ethereum mainnet", 3: "Ropsten", 4: "Rinkeby", 5: "Goerli", 10: "OP Mainnet", 42: "Kovan",
+    56: "BNB Smart Chain", 61: "Ethereum Classic", 100: "Gnosis", 137: "Polygon", 250: "Fantom",
+    324: "zkSync Era", 8453: "Base", 17000: "Holesky", 42161: "Arbitrum One", 43114: "Avalanche C-Chain",
+    59144: "Linea", 560048: "Hoodi", 11155111: "Sepolia",
+};
+
+/** JSON-RPC namespaces geth v1.13 serves. */
+export const KNOWN_RPC_APIS = ["eth", "net", "web3", "txpool", "clique", "debug", "admin", "personal", "miner"] as const;
+/** Namespaces that control the node or its accounts. */
+export const UNSAFE_RPC_APIS = ["admin", "personal", "debug", "miner"] as const;
+
+const NAT_STRATEGIES: readonly NatStrategy[] = ["none", "single", "perZone"];
+const TARGETS: readonly Target[] = ["local", "aws"];
+const HOSTNAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const LABEL_KEY_RE = /^[a-zA-Z0-9]([a-zA-Z0-9._-]{0,62}[a-zA-Z0-9])?$/;
+
+/** Raw values, by key without namespace: typed values (tests, programs) or strings (`pulumi config`). */
+export type RawConfig = Readonly<Record<string, unknown>>;
+
+class Collector {
+    readonly problems: ConfigProblem[] = [];
+    add(key: string, value: unknown, message: string): void {
+        this.problems.push({ key, value, message });
+    }
+}
+
+/** Coerce one raw value to its declared type; record a problem (and return undefined) when it does not parse. */
+function coerce(spec: ConfigKeySpec, raw: unknown, c: Collector): unknown {
+    if (raw === undefined || raw === null) return spec.default;
+    switch (spec.type) {
+        case "string":
+            if (typeof raw === "string") return raw;
+            c.add(spec.key, raw, "must be a string.");
+            return undefined;
+        case "integer": {
+            const n = typeof raw === "string" && raw.trim() !== "" ? Number(raw) : raw;
+            if (typeof n === "number" && Number.isSafeInteger(n)) return n;
+            c.add(spec.key, raw, "must be a whole number.");
+            return undefined;
+        }
+        case "boolean":
+            if (typeof raw === "boolean") return raw;
+            if (raw === "true" || raw === "false") return raw === "true";
+            c.add(spec.key, raw, "must be true or false.");
+            return undefined;
+        case "array": {
+            let v: unknown = raw;
+            if (typeof raw === "string") {
+                try {
+                    v = JSON.parse(raw);
+                } catch {
+                    c.add(spec.key, raw, `must be a list of strings, e.g. set it with \`pulumi config set --path '${spec.key}[0]' <value>\`.`);
+                    return undefined;
+                }
+            }
+            if (Array.isArray(v) && v.every((x) => typeof x === "string")) return v;
+            c.add(spec.key, raw, "must be a list of strings.");
+            return undefined;
+        }
+    }
+}
+
+/** Validate a CIDR list; returns the canonical ones. */
+function checkCidrs(key: string, list: readonly string[] | undefined, c: Collector, opts: { allowAny: boolean; anyFix: string }): string[] {
+    const out: string[] = [];
+    for (const cidr of list ?? []) {
+        if (!ipaddr.isValidCIDR(cidr)) {
+            c.add(key, cidr, "is not a CIDR; write an address and a prefix length, e.g. 203.0.113.7/32.");
+            continue;
+        }
+        const [addr, prefix] = ipaddr.parseCIDR(cidr);
+        const network =
+            addr.kind() === "ipv4"
+                ? ipaddr.IPv4.networkAddressFromCIDR(cidr).toString()
+                : ipaddr.IPv6.networkAddressFromCIDR(cidr).toNormalizedString();
+        const canonical = `${network}/${prefix}`;
+        if (prefix === 0 && !opts.allowAny) {
+            c.add(key, cidr, `opens the port to the whole internet. ${opts.anyFix}`);
+            continue;
+        }
+        if (addr.toString() !== ipaddr.parse(network).toString()) {
+            c.add(key, cidr, `has host bits set; write the network address ${canonical}.`);
+            continue;
+        }
+        out.push(canonical);
+    }
+    return out;
+}
+
+function portCheck(key: string, v: number | undefined, c: Collector): void {
+    if (v === undefined) return;
+    if (v < 1 || v > 65535) c.add(key, v, "must be a port number from 1 to 65535.");
+}
+
+function zoneLetterIndex(key: string, v: string | undefined, zoneCount: number | undefined, c: Collector): number {
+    if (v === undefined) return 0;
+    if (!/^[a-f]$/.test(v)) {
+        c.add(key, v, "must be a zone letter from a to f (a = the first zone used).");
+        return 0;
+    }
+    const i = v.charCodeAt(0) - 97;
+    if (zoneCount !== undefined && i >= zoneCount) {
+        c.add(key, v, `names zone ${i + 1} but zoneCount is ${zoneCount}; use a letter up to ${String.fromCharCode(96 + zoneCount)} or raise zoneCount.`);
+    }
+    return i;
+}
+
+function hostNames(base: string, count: number): string[] {
+    if (count === 1) return [base];
+    return Array.from({ length: count }, (_, i) => `${base}-${i + 1}`);
+}
+
+/**
+ * Turn raw config values into a typed, fully defaulted config, or throw ONE
+ * {@link ConfigError} listing every problem. Unknown keys are problems too (a typo
+ * in a stack file must not be silently ignored).
+ */
+export function resolveConfig(raw: RawConfig): GethSwarmConfig {
+    const c = new Collector();
+    const known = new Set(CONFIG_KEYS.map((k) => k.key));
+    for (const key of Object.keys(raw)) {
+        if (!known.has(key)) {
+            const near = [...known].find((k) => k.toLowerCase() === key.toLowerCase());
+            c.add(key, raw[key], `is not a geth-swarm setting${near ? `; did you mean ${near}?` : "; see the config reference in the README."}`);
+        }
+    }
+    const v: Record<string, unknown> = {};
+    for (const spec of CONFIG_KEYS) v[spec.key] = coerce(spec, raw[spec.key], c);
+    const s = (k: string) => v[k] as string | undefined;
+    const n = (k: string) => v[k] as number | undefined;
+    const b = (k: string) => v[k] as boolean | undefined;
+    const a = (k: string) => v[k] as string[] | undefined;
+
+    // --- target ----------------------------------------------------------------------------
+    const target = s("target") as Target | undefined;
+    if (target !== undefined && !TARGETS.includes(target)) c.add("target", target, "must be `local` or `aws`.");
+
+    // --- chain -----------------------------------------------------------------------------
+    const chainId = n("chainId");
+    if (chainId !== undefined) {
+        if (chainId < 1) c.add("chainId", chainId, "must be a positive whole number, e.g. 4242.");
+        else if (PUBLIC_CHAIN_IDS[chainId] && !b("allowPublicChainId")) {
+            c.add("chainId", chainId, `is the chain id of ${PUBLIC_CHAIN_IDS[chainId]}; pick a private chain id (e.g. 4242) or set allowPublicChainId to true.`);
+        }
+    }
+    const blockPeriod = n("blockPeriod");
+    if (blockPeriod !== undefined && blockPeriod < 1) {
+        c.add("blockPeriod", blockPeriod, "must be at least 1 second (a Clique period of 0 seals only when transactions arrive).");
+    }
+    const epoch = n("epoch");
+    if (epoch !== undefined && epoch < 1) c.add("epoch", epoch, "must be at least 1 block.");
+    let gasLimit = 0n;
+    const gasRaw = s("gasLimit");
+    if (gasRaw !== undefined) {
+        if (!/^[0-9]+$/.test(gasRaw)) c.add("gasLimit", gasRaw, "must be a decimal number of gas, e.g. \"30000000\".");
+        else {
+            gasLimit = BigInt(gasRaw);
+            if (gasLimit < 5000n || gasLimit > 0x7fffffffffffffffn) {
+                c.add("gasLimit", gasRaw, "must be between 5000 (geth's minimum) and 2^63-1.");
+            }
+        }
+    }
+    const prefundAccounts: string[] = [];
+    for (const addr of a("prefundAccounts") ?? []) {
+        if (!isAddress(addr)) c.add("prefundAccounts", addr, "is not an Ethereum address (0x followed by 40 hex digits, with a valid checksum if mixed-case).");
+        else prefundAccounts.push(getAddress(addr));
+    }
+    let prefundBalanceWei = 0n;
+    const bal = s("prefundBalanceEth");
+    if (bal !== undefined) {
+        try {
+            if (!/^[0-9]+(\.[0-9]+)?$/.test(bal)) throw new Error("format");
+            prefundBalanceWei = parseEther(bal);
+        } catch {
+            c.add("prefundBalanceEth", bal, "must be a non-negative decimal amount of ether, e.g. \"1000\".");
+        }
+    }
+
+    // --- images ----------------------------------------------------------------------------
+    for (const k of ["gethImage", "toolsImage", "visualizerImage", "dindImage"]) {
+        const img = s(k);
+        if (img !== undefined && (img.trim() === "" || /\s/.test(img))) c.add(k, img, "must be an image reference such as ethereum/client-go:v1.13.15.");
+    }
+
+    // --- ports -----------------------------------------------------------------------------
+    const portKeys = ["rpcPort", "p2pPort", "bootnodePort", "visualizerPort"] as const;
+    for (const k of portKeys) portCheck(k, n(k), c);
+    const seen = new Map<number, string>();
+    for (const k of portKeys) {
+        if (k === "visualizerPort" && b("visualizer") === false) continue;
+        const p = n(k);
+        if (p === undefined) continue;
+        const other = seen.get(p);
+        if (other) c.add(k, p, `collides with ${other} (${p}); give each service its own port.`);
+        else seen.set(p, k);
+    }
+    for (const k of ["localApiPort", "localRpcBasePort"]) portCheck(k, n(k), c);
+
+    // --- access ----------------------------------------------------------------------------
+    const apis = a("rpcApis") ?? [];
+    for (const api of apis) {
+        if (!(KNOWN_RPC_APIS as readonly string[]).includes(api)) {
+            c.add("rpcApis", api, `is not a geth JSON-RPC namespace; use some of ${KNOWN_RPC_APIS.join(", ")}.`);
+        } else if ((UNSAFE_RPC_APIS as readonly string[]).includes(api) && !b("allowUnsafeRpcApis")) {
+            c.add("rpcApis", api, "controls the node or its accounts and would be served on a published port; remove it or set allowUnsafeRpcApis to true.");
+        }
+    }
+    if (new Set(apis).size !== apis.length) c.add("rpcApis", apis, "lists a namespace twice.");
+    const rpcCidrs = checkCidrs("rpcCidrs", a("rpcCidrs"), c, {
+        allowAny: b("allowPublicRpc") === true,
+        anyFix: "Restrict rpcCidrs to your clients, or set allowPublicRpc to true if you really mean it.",
+    });
+    const adminCidrs = checkCidrs("adminCidrs", a("adminCidrs"), c, {
+        allowAny: false,
+        anyFix: "The Docker API and SSH must not be open to everyone; use your own address, e.g. 203.0.113.7/32.",
+    });
+    const p2pCidrs = checkCidrs("p2pCidrs", a("p2pCidrs"), c, { allowAny: true, anyFix: "" });
+    if (target === "aws" && (a("adminCidrs") ?? []).length === 0) {
+        c.add("adminCidrs", [], "is empty, so nothing could reach the manager's Docker API to deploy the stacks; set your address, e.g. `pulumi config set --path 'adminCidrs[0]' 203.0.113.7/32`.");
+    }
+
+    // --- AWS network -----------------------------------------------------------------------
+    const zoneCount = n("zoneCount");
+    if (zoneCount !== undefined && (zoneCount < 1 || zoneCount > 6)) c.add("zoneCount", zoneCount, "must be from 1 to 6.");
+    const zones = a("availabilityZones") ?? [];
+    if (zones.length > 0 && zoneCount !== undefined && zones.length !== zoneCount) {
+        c.add("availabilityZones", zones, `lists ${zones.length} zones but zoneCount is ${zoneCount}; list exactly zoneCount zones or leave it empty.`);
+    }
+    if (new Set(zones).size !== zones.length) c.add("availabilityZones", zones, "lists a zone twice.");
+    const natStrategy = s("natStrategy") as NatStrategy | undefined;
+    if (natStrategy !== undefined && !NAT_STRATEGIES.includes(natStrategy)) {
+        c.add("natStrategy", natStrategy, "must be `none`, `single` or `perZone`.");
+    } else if (natStrategy !== undefined && natStrategy !== "none" && b("privateSubnets") === false) {
+        c.add("natStrategy", natStrategy, "gives NAT to private subnets, but privateSubnets is false; set privateSubnets to true or natStrategy to none.");
+    }
+    const vpcCidr = s("vpcCidr");
+    const subnetPrefix = n("subnetPrefixLength");
+    if (subnetPrefix !== undefined && subnetPrefix !== 0 && (subnetPrefix < 16 || subnetPrefix > 28)) {
+        c.add("subnetPrefixLength", subnetPrefix, "must be 0 (automatic) or from 16 to 28 (the subnet sizes AWS allows).");
+    }
+    if (vpcCidr !== undefined) {
+        if (!ipaddr.IPv4.isValidCIDR(vpcCidr)) {
+            c.add("vpcCidr", vpcCidr, "must be an IPv4 CIDR such as 10.0.0.0/16.");
+        } else {
+            const [, prefix] = ipaddr.IPv4.parseCIDR(vpcCidr);
+            const subnets = (zoneCount ?? 3) * (b("privateSubnets") ? 2 : 1);
+            const needed = prefix + Math.ceil(Math.log2(subnets));
+            if (prefix < 16 || prefix > 28) c.add("vpcCidr", vpcCidr, "must have a prefix length from /16 to /28 (AWS VPC limits).");
+            else if (ipaddr.IPv4.networkAddressFromCIDR(vpcCidr).toString() !== vpcCidr.split("/")[0]) {
+                c.add("vpcCidr", vpcCidr, `has host bits set; write ${ipaddr.IPv4.networkAddressFromCIDR(vpcCidr).toString()}/${prefix}.`);
+            } else if (needed > 28) {
+                c.add("vpcCidr", vpcCidr, `is too small for ${subnets} subnets of at least /28; use a larger VPC (e.g. a /24 or larger) or fewer zones.`);
+            } else if (subnetPrefix && subnetPrefix < needed) {
+                c.add("subnetPrefixLength", subnetPrefix, `leaves room for fewer than ${subnets} subnets in ${vpcCidr}; use ${needed} or more, or 0 for automatic.`);
+            }
+        }
+    }
+    const rootGb = n("rootVolumeSizeGb");
+    if (rootGb !== undefined && (rootGb < 8 || rootGb > 16384)) c.add("rootVolumeSizeGb", rootGb, "must be from 8 to 16384 GiB.");
+
+    // --- hosts -----------------------------------------------------------------------------
+    const managerCount = n("managerCount");
+    if (managerCount !== undefined && ![1, 3, 5].includes(managerCount)) {
+        c.add("managerCount", managerCount, "must be 1, 3 or 5: swarm managers keep a Raft quorum, which needs an odd count (more than 5 slows every write).");
+    }
+    const workerCount = n("workerCount");
+    if (workerCount !== undefined && (workerCount < 0 || workerCount > 100)) c.add("workerCount", workerCount, "must be from 0 to 100.");
+    const minerCount = n("minerCount");
+    if (minerCount !== undefined && (minerCount < 1 || minerCount > 100)) {
+        c.add("minerCount", minerCount, "must be from 1 to 100: a Clique chain needs at least one signer host.");
+    }
+    const signerCount = n("signerCount");
+    if (signerCount !== undefined && minerCount !== undefined && signerCount !== 0 && signerCount !== minerCount) {
+        c.add("signerCount", signerCount, `must equal minerCount (${minerCount}): each miner host seals with its own signer key. Set signerCount to ${minerCount} (or 0), or minerCount to ${signerCount}.`);
+    }
+    for (const k of ["managerInstanceType", "workerInstanceType", "minerInstanceType"]) {
+        const t = s(k);
+        if (t !== undefined && !/^[a-z0-9-]+\.[a-z0-9-]+$/.test(t)) c.add(k, t, "must be an EC2 instance type such as t3.small.");
+    }
+    const zc = zones.length || zoneCount;
+    const workerZone = zoneLetterIndex("workerZone", s("workerZone"), zc, c);
+    const minerZone = zoneLetterIndex("minerZone", s("minerZone"), zc, c);
+    const names: Record<string, string | undefined> = { managerName: s("managerName"), workerName: s("workerName"), minerName: s("minerName") };
+    for (const [k, name] of Object.entries(names)) {
+        if (name !== undefined && !HOSTNAME_RE.test(name)) {
+            c.add(k, name, "must be a host name: lower-case letters, digits and '-', at most 63 characters, not starting or ending with '-'.");
+        }
+    }
+
+    const hosts: HostPlan[] = [];
+    if (managerCount && names.managerName && names.workerName && names.minerName) {
+        const zonesUsed = zc ?? 3;
+        hostNames(names.managerName, managerCount).forEach((name, i) =>
+            hosts.push({ name, class: "manager", role: "manager", zoneIndex: i % zonesUsed, instanceType: s("managerInstanceType") ?? "", labels: { [LABELS.host]: name } }),
+        );
+        hostNames(names.workerName, workerCount ?? 0).forEach((name) =>
+            hosts.push({ name, class: "worker", role: "worker", zoneIndex: workerZone, instanceType: s("workerInstanceType") ?? "", labels: { [LABELS.host]: name } }),
+        );
+        hostNames(names.minerName, minerCount ?? 0).forEach((name, i) =>
+            hosts.push({
+                name, class: "miner", role: "worker", zoneIndex: minerZone, instanceType: s("minerInstanceType") ?? "", signerIndex: i,
+                labels: { [LABELS.host]: name, [LABELS.role]: "miner", [LABELS.signer]: String(i) },
+            }),
+        );
+        const dup = hosts.map((h) => h.name).filter((x, i, all) => all.indexOf(x) !== i);
+        if (dup.length > 0) {
+            c.add("managerName", names.managerName, `host names collide (${[...new Set(dup)].join(", ")}); give managerName, workerName and minerName different values.`);
+        }
+    }
+
+    // boot host
+    let bootHost = s("bootHost") ?? "";
+    if (hosts.length > 0) {
+        if (bootHost === "") {
+            bootHost = (hosts.find((h) => h.class === "worker") ?? hosts.find((h) => h.class === "miner"))?.name ?? "";
+        } else {
+            const h = hosts.find((x) => x.name === bootHost);
+            if (!h) c.add("bootHost", bootHost, `is not a host; use one of ${hosts.filter((x) => x.role === "worker").map((x) => x.name).join(", ")}.`);
+            else if (h.role === "manager") c.add("bootHost", bootHost, "is a manager; the bootnode runs on a worker so that managers only manage. Pick a worker.");
+        }
+        const bi = hosts.findIndex((h) => h.name === bootHost);
+        if (bi >= 0) hosts[bi] = { ...hosts[bi], labels: { ...hosts[bi].labels, [LABELS.boot]: "true" } };
+    }
+
+    // extra labels
+    for (const entry of a("hostLabels") ?? []) {
+        const m = /^([^:]+):([^=]+)=(.*)$/.exec(entry);
+        if (!m) {
+            c.add("hostLabels", entry, "must look like `<host>:<key>=<value>`, e.g. `worker:zone=edge`.");
+            continue;
+        }
+        const [, host, key, value] = m;
+        const i = hosts.findIndex((h) => h.name === host);
+        if (hosts.length > 0 && i < 0) c.add("hostLabels", entry, `names host ${host}, which is not planned; hosts are ${hosts.map((h) => h.name).join(", ")}.`);
+        else if (key === LABELS.role || key.startsWith("geth-swarm.")) c.add("hostLabels", entry, `sets the reserved label ${key}; the project manages it. Use another key.`);
+        else if (!LABEL_KEY_RE.test(key)) c.add("hostLabels", entry, "has an invalid label key; use letters, digits, '.', '_' or '-'.");
+        else if (i >= 0) hosts[i] = { ...hosts[i], labels: { ...hosts[i].labels, [key]: value } };
+    }
+
+    const readiness = n("readinessTimeoutSeconds");
+    if (readiness !== undefined && (readiness < 30 || readiness > 3600)) c.add("readinessTimeoutSeconds", readiness, "must be from 30 to 3600 seconds.");
+
+    const rpcBase = n("localRpcBasePort");
+    if (rpcBase !== undefined && rpcBase + hosts.length > 65535) c.add("localRpcBasePort", rpcBase, "leaves no room for one port per host below 65536.");
+
+    if (c.problems.length > 0) throw new ConfigError(c.problems);
+
+    return {
+        target: target!,
+        chain: {
+            chainId: chainId!, blockPeriod: blockPeriod!, epoch: epoch!, gasLimit, signerCount: minerCount!,
+            prefundAccounts, prefundBalanceWei,
+        },
+        images: { geth: s("gethImage")!, tools: s("toolsImage")!, visualizer: s("visualizerImage")! },
+        visualizer: b("visualizer")!,
+        ports: { rpc: n("rpcPort")!, p2p: n("p2pPort")!, bootnode: n("bootnodePort")!, visualizer: n("visualizerPort")! },
+        rpc: { apis: [...apis], cidrs: rpcCidrs },
+        adminCidrs,
+        p2pCidrs,
+        encryptedOverlay: b("encryptedOverlay")!,
+        hosts,
+        bootHost,
+        aws: {
+            vpcCidr: vpcCidr!, zoneCount: zones.length || zoneCount!, availabilityZones: zones, subnetPrefixLength: subnetPrefix!,
+            privateSubnets: b("privateSubnets")!, natStrategy: natStrategy!, rootVolumeSizeGb: rootGb!,
+            amiOwner: s("amiOwner")!, amiNamePattern: s("amiNamePattern")!, sshKeyName: s("sshKeyName") || undefined,
+        },
+        local: { dindImage: s("dindImage")!, preloadImages: b("preloadImages")!, apiPort: n("localApiPort")!, rpcBasePort: rpcBase! },
+        readinessTimeoutSeconds: readiness!,
+    };
+}
+
+/** The config with every default: what a stack with no settings gets. */
+export function defaultConfig(overrides: RawConfig = {}): GethSwarmConfig {
+    return resolveConfig(overrides);
+}
