@@ -1,0 +1,70 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import {
+    CONFIG_KEYS, configReferenceMarkdown, PROJECT, pulumiConfigSchema, REFERENCE_BEGIN, REFERENCE_END, resolveConfig,
+} from "../../components/config";
+
+const root = path.resolve(__dirname, "..", "..");
+const read = (f: string) => fs.readFileSync(path.join(root, f), "utf8");
+
+describe("Pulumi.yaml", () => {
+    const project = parse(read("Pulumi.yaml"));
+
+    it("is the geth-swarm nodejs/TypeScript project", () => {
+        expect(project.name).toBe(PROJECT);
+        expect(project.runtime).toEqual({ name: "nodejs", options: { typescript: true, packagemanager: "npm" } });
+    });
+
+    it("names the program explicitly, because package.json's main is the library", () => {
+        // Without `main`, the Pulumi runtime would run package.json's main (the library) and create nothing.
+        expect(project.main).toBe("index.ts");
+        expect(fs.existsSync(path.join(root, project.main))).toBe(true);
+        const pkg = JSON.parse(read("package.json"));
+        expect(pkg.main).toBe("dist/components/index.js");
+    });
+
+    it("declares every config key with its type, description and default, from the one key table", () => {
+        expect(project.config).toEqual(pulumiConfigSchema());
+        for (const [key, entry] of Object.entries(project.config as Record<string, Record<string, unknown>>)) {
+            expect(["string", "integer", "boolean", "array"], key).toContain(entry.type);
+            expect(typeof entry.description, key).toBe("string");
+            expect(entry, key).toHaveProperty("default");
+        }
+    });
+});
+
+describe.each(["Pulumi.dev.yaml", "Pulumi.local.yaml"])("%s", (file) => {
+    const stack = parse(read(file)) as { config: Record<string, unknown> };
+    const ours = Object.entries(stack.config).filter(([k]) => k.startsWith(`${PROJECT}:`));
+
+    it("uses only keys the config layer knows, in the project namespace, with the declared type", () => {
+        for (const [k, v] of Object.entries(stack.config)) {
+            expect(k.startsWith(`${PROJECT}:`) || k === "aws:region", `unexpected key ${k}`).toBe(true);
+        }
+        for (const [k, v] of ours) {
+            const spec = CONFIG_KEYS.find((s) => s.key === k.slice(PROJECT.length + 1));
+            expect(spec, `unknown key ${k}`).toBeDefined();
+            const actual = Array.isArray(v) ? "array" : typeof v === "number" && Number.isInteger(v) ? "integer" : typeof v;
+            expect(actual, k).toBe(spec!.type);
+        }
+    });
+
+    it("resolves without a config error", () => {
+        const raw = Object.fromEntries(ours.map(([k, v]) => [k.slice(PROJECT.length + 1), v]));
+        const c = resolveConfig(raw);
+        expect(c.target).toBe(file === "Pulumi.dev.yaml" ? "aws" : "local");
+        expect(c.hosts.map((h) => h.name)).toEqual(["manager", "worker", "miner-worker"]);
+    });
+});
+
+describe("README", () => {
+    it("carries the config reference generated from the key table (run `npm run sync-config`)", () => {
+        const text = read("README.md");
+        const start = text.indexOf(REFERENCE_BEGIN);
+        const end = text.indexOf(REFERENCE_END);
+        expect(start).toBeGreaterThan(-1);
+        expect(text.slice(start + REFERENCE_BEGIN.length, end).trim()).toBe(configReferenceMarkdown());
+    });
+});
