@@ -1,0 +1,94 @@
+import { FetchRequest, JsonRpcProvider } from "ethers";
+import { errorMessage, formatDuration, pollUntil } from "./poll";
+
+export interface WaitForChainOptions {
+    /** The chain id every node must report (`eth_chainId`). */
+    readonly chainId: number;
+    /** How long to wait for every node to be ready. */
+    readonly timeoutMs: number;
+    /** Timeout of one JSON-RPC request. Default 5000 ms. */
+    readonly requestTimeoutMs?: number;
+    readonly initialDelayMs?: number;
+    readonly maxDelayMs?: number;
+}
+
+/** What one RPC endpoint last answered. */
+export interface ChainNodeState {
+    readonly url: string;
+    chainId?: number;
+    peers?: number;
+    /** Head when first seen, and last seen. */
+    firstHead?: number;
+    head?: number;
+    error?: string;
+}
+
+/** Thrown when the nodes are not ready in time; says what each URL answered. */
+export class ChainNotReadyError extends Error {
+    constructor(readonly states: readonly ChainNodeState[], chainId: number, timeoutMs: number) {
+        super(
+            `chain ${chainId} not ready after ${formatDuration(timeoutMs)} (want: chain id ${chainId}, peers > 0, head advancing):\n` +
+                states.map((s) => `  - ${s.url}: ${describe(s, chainId)}`).join("\n"),
+        );
+        this.name = "ChainNotReadyError";
+    }
+}
+
+function describe(s: ChainNodeState, chainId: number): string {
+    const parts: string[] = [];
+    if (s.chainId !== undefined) parts.push(s.chainId === chainId ? `chain id ${s.chainId}` : `WRONG chain id ${s.chainId}`);
+    if (s.peers !== undefined) parts.push(`${s.peers} peer${s.peers === 1 ? "" : "s"}`);
+    if (s.head !== undefined) parts.push(s.head > (s.firstHead ?? s.head) ? `head ${s.firstHead} -> ${s.head}` : `head stuck at ${s.head}`);
+    if (s.error) parts.push(`error: ${s.error}`);
+    return parts.length === 0 ? "no answer" : parts.join(", ");
+}
+
+function ready(s: ChainNodeState, chainId: number): boolean {
+    return s.chainId === chainId && (s.peers ?? 0) > 0 && s.head !== undefined && s.firstHead !== undefined && s.head > s.firstHead;
+}
+
+/**
+ * Wait until every JSON-RPC URL answers with the expected chain id, has at least one peer
+ * (`net_peerCount`) and a head block that has advanced since it was first seen.
+ * Polls with backoff; a node that is ready stays ready (it is not asked again).
+ *
+ * @returns the last state of every URL.
+ * @throws ChainNotReadyError listing what each URL answered.
+ */
+export async function waitForChain(rpcUrls: readonly string[], opts: WaitForChainOptions): Promise<ChainNodeState[]> {
+    const states: ChainNodeState[] = rpcUrls.map((url) => ({ url }));
+    const providers = rpcUrls.map((url) => {
+        const req = new FetchRequest(url);
+        req.timeout = opts.requestTimeoutMs ?? 5000;
+        return new JsonRpcProvider(req, opts.chainId, { staticNetwork: true, batchMaxCount: 1 });
+    });
+    try {
+        const done = await pollUntil(async () => {
+            await Promise.all(
+                states.map(async (s, i) => {
+                    if (ready(s, opts.chainId)) return;
+                    try {
+                        const p = providers[i];
+                        const [chainId, peers, head] = await Promise.all([
+                            p.send("eth_chainId", []) as Promise<string>,
+                            p.send("net_peerCount", []) as Promise<string>,
+                            p.send("eth_blockNumber", []) as Promise<string>,
+                        ]);
+                        s.chainId = Number(BigInt(chainId));
+                        s.peers = Number(BigInt(peers));
+                        s.head = Number(BigInt(head));
+                        if (s.firstHead === undefined) s.firstHead = s.head;
+                        s.error = undefined;
+                    } catch (e) {
+                        s.error = errorMessage(e).split("\n")[0].slice(0, 200);
+                    }
+                }),
+            );
+            return states.every((s) => ready(s, opts.chainId)) ? true : undefined;
+        }, { timeoutMs: opts.timeoutMs, initialDelayMs: opts.initialDelayMs ?? 1000, maxDelayMs: opts.maxDelayMs });
+        if (!done) throw new ChainNotReadyError(states.map((s) => ({ ...s })), opts.chainId, opts.timeoutMs);
+        return states.map((s) => ({ ...s }));
+    } finally {
+        for (const p of providers) p.destroy();
+    }
+}

@@ -1,0 +1,19 @@
+/**
+ * Talking to a running swarm: plain async functions over the Docker Engine API
+ * (dockerode) and JSON-RPC (ethers). No Pulumi here: `pulumi up` uses them through the
+ * dynamic resources of `./dynamic`, the lab harness calls them directly.
+ */
+export type { DockerApi, SwarmNode, SwarmTask } from "./api";
+export { connectDocker, dockerOptions, formSwarm, SwarmFormationError, SWARM_PORT, withSwarmPort } from "./form";
+export type { FormManager, FormNode, FormSwarmOptions, SwarmEngine, SwarmFormationResult } from "./form";
+export { pollUntil, formatDuration } from "./poll";
+export type { PollOptions } from "./poll";
+export { applyNodeLabels, SwarmNodesNotReadyError } from "./labels";
+export type { ApplyNodeLabelsOptions, HostLabels, NodeLabelResult } from "./labels";
+export {
+    BootnodeEnodeMismatchError, BootnodeNoAnswerError, demuxDockerLogs, enodesInLogs, parseDockerTime,
+    readBootnodeEnode, verifyBootnodeEnode,
+} from "./bootnode";
+export type { BootnodeCheck, BootnodeOptions } from "./bootnode";
+export { ChainNotReadyError, waitForChain } from "./chain";
+export type { ChainNodeState, WaitForChainOptions } from "./chain";

@@ -1,0 +1,132 @@
+import { DockerApi, SwarmNode } from "./api";
+import { errorMessage, formatDuration, pollUntil } from "./poll";
+
+/** A host and the swarm node labels it must carry. */
+export interface HostLabels {
+    /** Host name: matched against the swarm node's hostname (`Description.Hostname`). */
+    readonly name: string;
+    readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface ApplyNodeLabelsOptions {
+    /** How long to wait for every host to be a Ready swarm node. */
+    readonly timeoutMs: number;
+    /** First pause between polls. Default 250 ms (backoff x1.6 up to 5 s). */
+    readonly initialDelayMs?: number;
+    readonly maxDelayMs?: number;
+}
+
+/** What {@link applyNodeLabels} did for one host. */
+export interface NodeLabelResult {
+    readonly host: string;
+    readonly nodeId: string;
+    /** False when the node already carried every label (no update sent). */
+    readonly updated: boolean;
+}
+
+/** Thrown when hosts do not become Ready swarm nodes in time; names them and what was seen. */
+export class SwarmNodesNotReadyError extends Error {
+    constructor(
+        readonly missing: readonly string[],
+        readonly seen: readonly string[],
+        timeoutMs: number,
+    ) {
+        super(
+            `swarm nodes not ready after ${formatDuration(timeoutMs)}: ${missing.join(", ")}. ` +
+                `Swarm nodes seen: ${seen.length === 0 ? "none" : seen.join(", ")}. ` +
+                `Check that these hosts joined the swarm and that their hostname equals the host name.`,
+        );
+        this.name = "SwarmNodesNotReadyError";
+    }
+}
+
+function describeNode(n: SwarmNode): string {
+    return `${n.Description?.Hostname ?? "(no hostname)"} (${n.Status?.State ?? "unknown"}, ${n.Spec.Role ?? "?"}, id ${n.ID.slice(0, 12)})`;
+}
+
+/** Why `host` is not yet a usable node, or the node. */
+function findNode(nodes: readonly SwarmNode[], host: string): SwarmNode | string {
+    const named = nodes.filter((n) => n.Description?.Hostname === host);
+    if (named.length === 0) return `${host} (not in the swarm)`;
+    const ready = named.filter((n) => n.Status?.State === "ready");
+    if (ready.length === 0) return `${host} (${named.map((n) => n.Status?.State ?? "unknown").join("/")})`;
+    if (ready.length > 1) return `${host} (${ready.length} ready nodes share this hostname: ${ready.map((n) => n.ID.slice(0, 12)).join(", ")})`;
+    return ready[0];
+}
+
+function labelsMissing(node: SwarmNode, want: Readonly<Record<string, string>>): boolean {
+    const have = node.Spec.Labels ?? {};
+    return Object.entries(want).some(([k, v]) => have[k] !== v);
+}
+
+/** Docker's answer when the version index is stale: read again and retry. */
+function isOutOfSequence(e: unknown): boolean {
+    return /out of sequence|version/i.test(errorMessage(e)) && !/no such node/i.test(errorMessage(e));
+}
+
+/**
+ * Wait (bounded, polling with backoff) until every host is a Ready swarm node, matched
+ * by node hostname, then set its labels: read-modify-write of the node spec with the
+ * node's version index, keeping labels set by others and overwriting ours. A node that
+ * already carries the labels is not updated. A stale version (another writer got in
+ * between) is retried with a fresh read.
+ *
+ * @throws SwarmNodesNotReadyError naming the hosts that did not show up and the nodes seen.
+ */
+export async function applyNodeLabels(
+    docker: DockerApi,
+    hosts: readonly HostLabels[],
+    opts: ApplyNodeLabelsOptions,
+): Promise<NodeLabelResult[]> {
+    let lastSeen: SwarmNode[] = [];
+    let missing: string[] = hosts.map((h) => h.name);
+    let lastError: string | undefined;
+    const ready = await pollUntil(
+        async () => {
+            let nodes: SwarmNode[];
+            try {
+                nodes = (await docker.listNodes()) as SwarmNode[];
+                lastError = undefined;
+            } catch (e) {
+                lastError = errorMessage(e);
+                return undefined;
+            }
+            lastSeen = nodes;
+            const found = hosts.map((h) => findNode(nodes, h.name));
+            missing = found.filter((f): f is string => typeof f === "string");
+            return missing.length === 0 ? (found as SwarmNode[]) : undefined;
+        },
+        opts,
+    );
+    if (!ready) {
+        const seen = lastSeen.map(describeNode);
+        if (lastError) seen.push(`(last error listing nodes: ${lastError})`);
+        throw new SwarmNodesNotReadyError(missing, seen, opts.timeoutMs);
+    }
+
+    const results: NodeLabelResult[] = [];
+    for (let i = 0; i < hosts.length; i++) {
+        const host = hosts[i];
+        let node = ready[i];
+        for (let attempt = 0; ; attempt++) {
+            if (!labelsMissing(node, host.labels)) {
+                results.push({ host: host.name, nodeId: node.ID, updated: false });
+                break;
+            }
+            const spec = { ...node.Spec, Labels: { ...(node.Spec.Labels ?? {}), ...host.labels } };
+            try {
+                await docker.getNode(node.ID).update({ _query: { version: node.Version.Index }, _body: spec });
+                results.push({ host: host.name, nodeId: node.ID, updated: true });
+                break;
+            } catch (e) {
+                if (attempt >= 4 || !isOutOfSequence(e)) {
+                    throw new Error(`setting labels on swarm node ${host.name} (${node.ID}) failed: ${errorMessage(e)}`);
+                }
+                const fresh = ((await docker.listNodes()) as SwarmNode[]).find((n) => n.ID === node.ID);
+                if (!fresh) throw new Error(`swarm node ${host.name} (${node.ID}) left the swarm while its labels were being set.`);
+                node = fresh;
+            }
+        }
+    }
+    return results;
+}
