@@ -1,0 +1,4 @@
+export * from "./subnets";
+export * from "./firewallRules";
+export * from "./swarmVpc";
+export * from "./swarmFirewall";
