@@ -1,0 +1,108 @@
+import { GethSwarmConfig, LABELS } from "../components/config/types";
+import { BOOT_STACK, NetworkSpec, ServiceSpec, StackSpec, scoped } from "./spec";
+
+/** Key of the boot stack's overlay network; the network is named `<stack>_default` (`boot_default`). */
+export const BOOT_NETWORK_KEY = "default";
+/** Key (and file name under `/run/secrets/`) of the bootnode's node key secret. */
+export const BOOTNODE_KEY_SECRET = "bootnode-key";
+/** Port the visualizer image listens on. */
+export const VISUALIZER_CONTAINER_PORT = 8080;
+/** The manager's Docker socket, which the visualizer reads (read-only). */
+export const DOCKER_SOCKET = "/var/run/docker.sock";
+
+/** Everything {@link bootStackSpec} needs: plain values only. */
+export interface BootStackInput {
+    readonly config: GethSwarmConfig;
+    /** Private IP of the boot host (`config.bootHost`): the address the bootnode advertises. */
+    readonly bootHostIp: string;
+    /** {@link contentDigest} of the bootnode's node key (hex): suffixes the secret's name. */
+    readonly bootnodeKeyDigest: string;
+    /** Stack name. Default `boot`. */
+    readonly stack?: string;
+}
+
+/** Name of the overlay network a boot stack named `stack` creates (`boot_default`). */
+export function bootNetworkName(stack: string = BOOT_STACK): string {
+    return scoped(stack, BOOT_NETWORK_KEY);
+}
+
+/**
+ * The boot stack:
+ * - `bootnode`: `bootnode` from the tools image, one replica on the host labelled
+ *   `geth-swarm.boot=true`, discovery on `ports.bootnode`/udp published in host mode, its
+ *   node key from a swarm secret (`-nodekey /run/secrets/bootnode-key`), advertising the
+ *   boot host's private IP;
+ * - `visualizer` (unless `config.visualizer` is false): on a manager, the Docker socket
+ *   mounted read-only, `ports.visualizer`/tcp published in host mode;
+ * - the attachable overlay network `<stack>_default` (encrypted when
+ *   `config.encryptedOverlay`), which the nodes stack joins.
+ */
+export function bootStackSpec(input: BootStackInput): StackSpec {
+    const { config } = input;
+    const stack = input.stack ?? BOOT_STACK;
+    const bootnodePort = config.ports.bootnode;
+    const services: ServiceSpec[] = [
+        {
+            key: "bootnode",
+            name: scoped(stack, "bootnode"),
+            image: config.images.tools,
+            entrypoint: ["bootnode"],
+            args: [
+                "-nodekey", `/run/secrets/${BOOTNODE_KEY_SECRET}`,
+                "-addr", `:${bootnodePort}`,
+                "-nat", `extip:${input.bootHostIp}`,
+            ],
+            mode: { kind: "replicated", replicas: 1 },
+            constraints: [`node.labels.${LABELS.boot} == true`],
+            restartCondition: "on-failure",
+            endpointMode: "dnsrr",
+            ports: [{ target: bootnodePort, published: bootnodePort, protocol: "udp", mode: "host" }],
+            networks: [BOOT_NETWORK_KEY],
+            mounts: [],
+            secrets: [{ ref: BOOTNODE_KEY_SECRET, target: BOOTNODE_KEY_SECRET, mode: 0o400 }],
+            configs: [],
+            labels: {},
+        },
+    ];
+    if (config.visualizer) {
+        services.push({
+            key: "visualizer",
+            name: scoped(stack, "visualizer"),
+            image: config.images.visualizer,
+            args: [],
+            mode: { kind: "replicated", replicas: 1 },
+            constraints: ["node.role == manager"],
+            restartCondition: "on-failure",
+            endpointMode: "dnsrr",
+            ports: [{ target: VISUALIZER_CONTAINER_PORT, published: config.ports.visualizer, protocol: "tcp", mode: "host" }],
+            networks: [BOOT_NETWORK_KEY],
+            mounts: [{ type: "bind", source: DOCKER_SOCKET, target: DOCKER_SOCKET, readOnly: true }],
+            secrets: [],
+            configs: [],
+            labels: {},
+        });
+    }
+    const network: NetworkSpec = {
+        key: BOOT_NETWORK_KEY,
+        name: bootNetworkName(stack),
+        external: false,
+        driver: "overlay",
+        attachable: true,
+        encrypted: config.encryptedOverlay,
+    };
+    return {
+        stack,
+        services,
+        networks: [network],
+        volumes: [],
+        secrets: [
+            {
+                key: BOOTNODE_KEY_SECRET,
+                name: `${scoped(stack, BOOTNODE_KEY_SECRET)}-${input.bootnodeKeyDigest}`,
+                source: { kind: "bootnodeKey" },
+                description: "bootnode node key: 64 hex digits (secp256k1 private key), no 0x",
+            },
+        ],
+        configs: [],
+    };
+}

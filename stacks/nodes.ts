@@ -1,0 +1,198 @@
+import { buildCliqueGenesis, genesisToJson } from "../components/chain/genesis";
+import { GethSwarmConfig, HostClass, LABELS } from "../components/config/types";
+import { bootNetworkName } from "./boot";
+import {
+    CONFIG_DIR, DATA_DIR, GENESIS_PATH, HOSTS_PATH, HostAddress, SIGNERS_PATH, START_SCRIPT_PATH,
+    contentDigest, renderHostsFile, renderSignersFile, renderStartScript, signerKeyFile, signerPasswordFile,
+} from "./files";
+import { ConfigSpec, FileRefSpec, NODES_STACK, SecretSpec, ServiceSpec, StackSpec, scoped } from "./spec";
+
+/** A host of the swarm as the nodes stack needs it. */
+export interface NodesHost extends HostAddress {
+    readonly class: HostClass;
+    /** For miner hosts: index of the signer key the host seals with. */
+    readonly signerIndex?: number;
+}
+
+/** A Clique signer: its address and digests of its secrets (never the secrets). */
+export interface NodesSigner {
+    /** The signer's address (0x + 40 hex). */
+    readonly address: string;
+    /** {@link contentDigest} of the signer's private key (hex). */
+    readonly keyDigest: string;
+    /** {@link contentDigest} of the signer's keystore password. */
+    readonly passwordDigest: string;
+}
+
+/** Everything {@link nodesStackSpec} needs: plain values only. */
+export interface NodesStackInput {
+    readonly config: GethSwarmConfig;
+    /** Enode URL of the bootnode (`BootStack.enode`). */
+    readonly enode: string;
+    /** Every host of the swarm with its private IP. */
+    readonly hosts: readonly NodesHost[];
+    /** Signer `i` is the one miner hosts with `signerIndex === i` seal with. */
+    readonly signers: readonly NodesSigner[];
+    /** Stack name. Default `nodes`. */
+    readonly stack?: string;
+    /** The boot stack's overlay network, joined as external. Default `boot_default`. */
+    readonly network?: string;
+}
+
+/** Keys of the nodes stack's configs. */
+export const NODES_CONFIGS = { start: "start", genesis: "genesis", hosts: "hosts", signers: "signers" } as const;
+
+/** Flags that both geth services get (before the role-specific ones). */
+function commonGethArgs(config: GethSwarmConfig, enode: string): string[] {
+    return [
+        "--networkid", String(config.chain.chainId),
+        "--syncmode", "full",
+        "--port", String(config.ports.p2p),
+        "--bootnodes", enode,
+    ];
+}
+
+/** The `genesis.json` of the chain: Clique with the given signers, prefunded accounts from the config. */
+export function renderGenesis(config: GethSwarmConfig, signerAddresses: readonly string[]): string {
+    const alloc: Record<string, bigint> = {};
+    for (const a of config.chain.prefundAccounts) alloc[a] = config.chain.prefundBalanceWei;
+    return genesisToJson(
+        buildCliqueGenesis({
+            chainId: config.chain.chainId,
+            periodSeconds: config.chain.blockPeriod,
+            epoch: config.chain.epoch,
+            gasLimit: config.chain.gasLimit,
+            signers: [...signerAddresses],
+            alloc,
+        }),
+    );
+}
+
+/**
+ * The nodes stack:
+ * - `node`: geth, `mode: global` on every host not labelled `role=miner`; p2p
+ *   (`ports.p2p` tcp+udp) and JSON-RPC (`ports.rpc` tcp, namespaces `rpc.apis`) published
+ *   in host mode;
+ * - `miner`: geth as a Clique signer, `mode: global` on hosts labelled `role=miner`; p2p
+ *   only, no HTTP RPC at all.
+ *
+ * Both run the start script (a swarm config, see {@link renderStartScript}) with the
+ * genesis, `hosts` and `signers` configs mounted under `/geth-swarm/`, keep their chain
+ * in a named volume at `/data`, and join the boot stack's overlay network.
+ *
+ * Every signer key and password secret is mounted into the one `miner` service, so every
+ * miner task can read every signer's key; the script picks the one of its host. This
+ * was accepted because one global service is what places exactly one signer per miner
+ * host as hosts come and go; per-signer services would each need their own placement
+ * constraint on `geth-swarm.signer=<i>` and a host relabelled by hand would then run two.
+ * The miner hosts are the project's own workers, equally trusted, and the secrets are
+ * still only on miner hosts (swarm sends a secret only to nodes that run a task using it).
+ */
+export function nodesStackSpec(input: NodesStackInput): StackSpec {
+    const { config } = input;
+    const stack = input.stack ?? NODES_STACK;
+    const network = input.network ?? bootNetworkName();
+    const signerCount = input.signers.length;
+
+    const miners = input.hosts.filter((h) => h.class === "miner");
+    const hostSigners = miners.map((h) => {
+        const index = h.signerIndex;
+        if (index === undefined || index < 0 || index >= signerCount) {
+            throw new Error(`nodes stack: miner host ${h.name} has signer index ${String(index)}, but there are ${signerCount} signer(s).`);
+        }
+        return { host: h.name, index, address: input.signers[index].address };
+    });
+
+    const files: { key: string; fileName: string; content: string }[] = [
+        { key: NODES_CONFIGS.start, fileName: "start.sh", content: renderStartScript() },
+        { key: NODES_CONFIGS.genesis, fileName: "genesis.json", content: renderGenesis(config, input.signers.map((s) => s.address)) },
+        { key: NODES_CONFIGS.hosts, fileName: "hosts", content: renderHostsFile(input.hosts) },
+        { key: NODES_CONFIGS.signers, fileName: "signers", content: renderSignersFile(hostSigners) },
+    ];
+    const configs: ConfigSpec[] = files.map((f) => ({ ...f, name: `${scoped(stack, f.key)}-${contentDigest(f.content)}` }));
+
+    const secrets: SecretSpec[] = [];
+    input.signers.forEach((s, i) => {
+        secrets.push({
+            key: signerKeyFile(i),
+            name: `${scoped(stack, signerKeyFile(i))}-${s.keyDigest}`,
+            source: { kind: "signerKey", index: i },
+            description: `private key of signer ${i} (${s.address}): 64 hex digits, no 0x`,
+        });
+        secrets.push({
+            key: signerPasswordFile(i),
+            name: `${scoped(stack, signerPasswordFile(i))}-${s.passwordDigest}`,
+            source: { kind: "signerPassword", index: i },
+            description: `keystore password of signer ${i} (${s.address})`,
+        });
+    });
+
+    const configRefs = (keys: string[]): FileRefSpec[] =>
+        keys.map((k) => ({
+            ref: k,
+            target: { start: START_SCRIPT_PATH, genesis: GENESIS_PATH, hosts: HOSTS_PATH, signers: SIGNERS_PATH }[k] ?? `${CONFIG_DIR}/${k}`,
+            mode: 0o444,
+        }));
+    const entrypoint = ["/bin/sh", START_SCRIPT_PATH];
+    const p2p = config.ports.p2p;
+    const p2pPorts = [
+        { target: p2p, published: p2p, protocol: "tcp", mode: "host" },
+        { target: p2p, published: p2p, protocol: "udp", mode: "host" },
+    ] as const;
+
+    const node: ServiceSpec = {
+        key: "node",
+        name: scoped(stack, "node"),
+        image: config.images.geth,
+        entrypoint,
+        args: [
+            "node",
+            ...commonGethArgs(config, input.enode),
+            "--http",
+            "--http.addr", "0.0.0.0",
+            "--http.port", String(config.ports.rpc),
+            "--http.api", config.rpc.apis.join(","),
+        ],
+        hostname: "{{.Node.Hostname}}",
+        mode: { kind: "global" },
+        constraints: [`node.labels.${LABELS.role} != miner`],
+        restartCondition: "on-failure",
+        endpointMode: "dnsrr",
+        ports: [...p2pPorts, { target: config.ports.rpc, published: config.ports.rpc, protocol: "tcp", mode: "host" }],
+        networks: [network],
+        mounts: [{ type: "volume", volume: "node-data", target: DATA_DIR }],
+        secrets: [],
+        configs: configRefs([NODES_CONFIGS.start, NODES_CONFIGS.genesis, NODES_CONFIGS.hosts]),
+        labels: {},
+    };
+    const miner: ServiceSpec = {
+        key: "miner",
+        name: scoped(stack, "miner"),
+        image: config.images.geth,
+        entrypoint,
+        args: ["miner", ...commonGethArgs(config, input.enode)],
+        hostname: "{{.Node.Hostname}}",
+        mode: { kind: "global" },
+        constraints: [`node.labels.${LABELS.role} == miner`],
+        restartCondition: "on-failure",
+        endpointMode: "dnsrr",
+        ports: [...p2pPorts],
+        networks: [network],
+        mounts: [{ type: "volume", volume: "miner-data", target: DATA_DIR }],
+        secrets: secrets.map((s) => ({ ref: s.key, target: s.key, mode: 0o400 })),
+        configs: configRefs([NODES_CONFIGS.start, NODES_CONFIGS.genesis, NODES_CONFIGS.hosts, NODES_CONFIGS.signers]),
+        labels: {},
+    };
+
+    return {
+        stack,
+        services: [node, miner],
+        networks: [{ key: network, name: network, external: true, driver: "overlay", attachable: true, encrypted: false }],
+        volumes: [
+            { key: "node-data", name: scoped(stack, "node-data") },
+            { key: "miner-data", name: scoped(stack, "miner-data") },
+        ],
+        secrets,
+        configs,
+    };
+}
