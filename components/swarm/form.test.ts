@@ -1,3 +1,8 @@
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as os from "node:os";
+import * as path from "node:path";
+import { formationFingerprint, swarmFormationProvider } from "./formResource";
 import { describe, expect, it } from "vitest";
 import { dockerOptions, FormNode, formSwarm, SwarmEngine, SwarmFormationError, withSwarmPort } from "./form";
 
@@ -362,5 +367,108 @@ describe("dockerOptions", () => {
     it("refuses a malformed endpoint", () => {
         expect(() => dockerOptions({ host: "https://h:2376" })).toThrow(/neither unix/);
         expect(() => dockerOptions({ host: "tcp://h" })).toThrow(/neither unix/);
+    });
+});
+
+// ----------------------------------------------------------------------------------------
+// The SwarmFormation dynamic provider, end to end through real dockerode against fake
+// Engine APIs served on unix sockets.
+
+
+/** Serves a FakeEngine as the Docker Engine API on a unix socket. */
+async function serve(engine: FakeEngine, socket: string): Promise<http.Server> {
+    const server = http.createServer((req, res) => {
+        let body = "";
+        req.on("data", (c) => (body += c));
+        req.on("end", async () => {
+            const args = body ? (JSON.parse(body) as Record<string, unknown>) : {};
+            const route = `${req.method} ${(req.url ?? "").split("?")[0]}`;
+            const call: Record<string, () => Promise<unknown>> = {
+                "GET /info": () => engine.info(),
+                "POST /swarm/init": () => engine.swarmInit(args),
+                "POST /swarm/join": () => engine.swarmJoin(args),
+                "GET /swarm": () => engine.swarmInspect(),
+                "GET /nodes": () => engine.listNodes(),
+            };
+            try {
+                if (!call[route]) throw new Error(`no route ${route}`);
+                const out = await call[route]();
+                res.writeHead(200, { "Content-Type": "application/json" });
+                res.end(JSON.stringify(out ?? ""));
+            } catch (e) {
+                res.writeHead(503, { "Content-Type": "application/json" });
+                res.end(JSON.stringify({ message: (e as Error).message }));
+            }
+        });
+    });
+    await new Promise<void>((r) => server.listen(socket, r));
+    return server;
+}
+
+describe("SwarmFormation provider", () => {
+    it("forms the swarm through dockerode on create, stores ids and a fingerprint without key material", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "geth-swarm-form-"));
+        const world = new World();
+        const names = ["manager", "worker", "miner-worker"];
+        const engines = names.map((n, i) => world.engine(n, `10.0.0.${2 + i}`));
+        const servers = await Promise.all(engines.map((e, i) => serve(e, path.join(dir, `${names[i]}.sock`))));
+        try {
+            const inputs = {
+                hosts: names.map((n, i) => ({
+                    name: n,
+                    role: (i === 0 ? "manager" : "worker") as "manager" | "worker",
+                    advertiseAddr: `10.0.0.${2 + i}`,
+                    endpoint: { host: `unix://${path.join(dir, `${n}.sock`)}` },
+                })),
+                timeoutSeconds: 10,
+                triggers: ["c1", "c2", "c3"],
+            };
+            const created = await swarmFormationProvider.create(inputs);
+            const cluster = [...world.clusters.values()][0];
+            expect(created.id).toBe(cluster.id);
+            expect(created.outs!.clusterId).toBe(cluster.id);
+            expect(created.outs!.nodeIds).toEqual(Object.fromEntries(engines.map((e) => [e.hostname, e.nodeId])));
+            expect(world.log.filter((c) => c.method === "swarmJoin").map((c) => [c.host, c.args!.RemoteAddrs, c.args!.AdvertiseAddr])).toEqual([
+                ["worker", ["10.0.0.2:2377"], "10.0.0.3:2377"],
+                ["miner-worker", ["10.0.0.2:2377"], "10.0.0.4:2377"],
+            ]);
+
+            // Re-running (update) is idempotent.
+            world.log = [];
+            const updated = await swarmFormationProvider.update!(created.id, created.outs, inputs);
+            expect(updated.outs).toEqual(created.outs);
+            expect(world.log.filter((c) => c.method === "swarmInit" || c.method === "swarmJoin")).toEqual([]);
+
+            // Diff: same inputs → no change; a new trigger or host → update, never replace.
+            expect(await swarmFormationProvider.diff!(created.id, created.outs, inputs)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+            expect((await swarmFormationProvider.diff!(created.id, created.outs, { ...inputs, triggers: ["c1", "c2", "c4"] })).changes).toBe(true);
+        } finally {
+            await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("keeps key material out of the stored fingerprint", () => {
+        const fp = formationFingerprint({
+            hosts: [{ name: "manager", role: "manager", advertiseAddr: "10.0.0.2", endpoint: { host: "tcp://127.0.0.1:12375", caPem: "CA-PEM", certPem: "CERT-PEM", keyPem: "KEY-PEM" } }],
+        });
+        expect(fp).toBe('{"hosts":[["manager","manager","10.0.0.2","tcp://127.0.0.1:12375"]],"triggers":[]}');
+    });
+
+    it("refuses a host list that does not start with a manager, before connecting anywhere", async () => {
+        await expect(
+            swarmFormationProvider.create({ hosts: [{ name: "worker", role: "worker", advertiseAddr: "10.0.0.3", endpoint: { host: "tcp://192.0.2.1:2376" } }] }),
+        ).rejects.toThrow(/first host must be a manager \(got worker as worker\)/);
+    });
+
+    it("serialises to a small closure that loads dockerode at run time and nothing of Pulumi", async () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { serializeFunction } = require("@pulumi/pulumi/runtime/closure/serializeClosure") as {
+            serializeFunction(f: () => unknown, o: { allowSecrets: boolean }): Promise<{ text: string }>;
+        };
+        const { text } = await serializeFunction(() => swarmFormationProvider, { allowSecrets: true });
+        expect(text.length).toBeLessThan(40_000);
+        expect(text).toMatch(/require\("dockerode"\)/);
+        expect(text).not.toMatch(/require\("@pulumi/);
     });
 });
