@@ -435,13 +435,13 @@ describe("SwarmFormation provider", () => {
 
             // Re-running (update) is idempotent.
             world.log = [];
-            const updated = await swarmFormationProvider.update!(created.id, created.outs, inputs);
+            const updated = await swarmFormationProvider.update!(created.id, created.outs!, inputs);
             expect(updated.outs).toEqual(created.outs);
             expect(world.log.filter((c) => c.method === "swarmInit" || c.method === "swarmJoin")).toEqual([]);
 
             // Diff: same inputs → no change; a new trigger or host → update, never replace.
-            expect(await swarmFormationProvider.diff!(created.id, created.outs, inputs)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
-            expect((await swarmFormationProvider.diff!(created.id, created.outs, { ...inputs, triggers: ["c1", "c2", "c4"] })).changes).toBe(true);
+            expect(await swarmFormationProvider.diff!(created.id, created.outs!, inputs)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+            expect((await swarmFormationProvider.diff!(created.id, created.outs!, { ...inputs, triggers: ["c1", "c2", "c4"] })).changes).toBe(true);
         } finally {
             await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
             fs.rmSync(dir, { recursive: true, force: true });
