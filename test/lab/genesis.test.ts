@@ -1,18 +1,23 @@
 /**
- * Checks built genesis files against a real geth v1.13.15 binary, when one is
- * available: $GETH_BIN, or the lab's build under /var/cache/geth-swarm-lab.
- * Skipped otherwise.
+ * Checks built genesis files against the real geth v1.13.15 binary that the lab builds
+ * (or $GETH_BIN). A missing binary is a failure, never a skip.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { buildCliqueGenesis, genesisToJson, signerAddress } from "./index";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildCliqueGenesis, genesisToJson, signerAddress } from "../../components/chain";
+import { DEFAULT_GETH_VERSION, ensureImages, labCacheDir } from "./images";
 
-const GETH = [process.env.GETH_BIN, "/var/cache/geth-swarm-lab/geth-v1.13.15/bin/geth"].find(
-    (p): p is string => typeof p === "string" && p.length > 0 && existsSync(p),
-);
+let GETH = process.env.GETH_BIN ?? "";
+beforeAll(async () => {
+    if (!GETH) {
+        await ensureImages();
+        GETH = join(labCacheDir(), `geth-${DEFAULT_GETH_VERSION}`, "bin", "geth");
+    }
+    if (!existsSync(GETH)) throw new Error(`no geth binary at ${GETH}: the lab image build did not produce it`);
+}, 30 * 60_000);
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
@@ -20,11 +25,11 @@ function gethInit(genesisJson: string): { status: number | null; output: string 
     const dir = mkdtempSync(join(tmpdir(), "chain-geth-"));
     dirs.push(dir);
     writeFileSync(join(dir, "genesis.json"), genesisJson);
-    const r = spawnSync(GETH!, ["init", "--datadir", join(dir, "data"), join(dir, "genesis.json")], { encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync(GETH, ["init", "--datadir", join(dir, "data"), join(dir, "genesis.json")], { encoding: "utf8", timeout: 60_000 });
     return { status: r.status, output: r.stdout + r.stderr };
 }
 
-describe.skipIf(GETH === undefined)("geth init (real binary)", () => {
+describe("geth init (real binary)", () => {
     it("accepts a Clique genesis with several signers, alloc and a base fee", () => {
         const signers = [1n, 2n, 3n].map((k) => signerAddress(k.toString(16).padStart(64, "0")));
         const genesis = buildCliqueGenesis({
