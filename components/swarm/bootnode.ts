@@ -1,4 +1,3 @@
-import { parseEnode } from "../chain/enode";
 import { DockerApi, SwarmTask } from "./api";
 import { errorMessage, formatDuration, pollUntil } from "./poll";
 
@@ -137,6 +136,16 @@ export interface BootnodeCheck {
 }
 
 /**
+ * The node ID (128 hex digits, lower case) of an enode URL. Kept dependency-free: this
+ * module is serialised into Pulumi's dynamic-provider process.
+ */
+export function enodeNodeId(url: string): string {
+    const m = /^enode:\/\/([0-9a-fA-F]{128})@/.exec(url.trim());
+    if (!m) throw new Error(`${JSON.stringify(url)} is not an enode URL (enode://<128 hex digits>@host:port).`);
+    return m[1].toLowerCase();
+}
+
+/**
  * Compare the node ID the running bootnode reports with the one of the expected enode
  * URL (derived from the node key). Only the node ID is compared: the host part the
  * bootnode prints is its own listening address.
@@ -149,9 +158,9 @@ export async function verifyBootnodeEnode(
     expectedEnode: string,
     opts: BootnodeOptions,
 ): Promise<BootnodeCheck> {
-    const expected = parseEnode(expectedEnode);
+    const expected = enodeNodeId(expectedEnode);
     const reported = await readBootnodeEnode(docker, serviceName, opts);
-    const got = parseEnode(reported);
-    if (got.id !== expected.id) throw new BootnodeEnodeMismatchError(serviceName, reported, expectedEnode);
-    return { reported, nodeId: got.id };
+    const got = enodeNodeId(reported);
+    if (got !== expected) throw new BootnodeEnodeMismatchError(serviceName, reported, expectedEnode);
+    return { reported, nodeId: got };
 }

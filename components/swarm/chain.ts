@@ -1,4 +1,4 @@
-import { FetchRequest, JsonRpcProvider } from "ethers";
+import type * as Ethers from "ethers";
 import { errorMessage, formatDuration, pollUntil } from "./poll";
 
 export interface WaitForChainOptions {
@@ -56,6 +56,10 @@ function ready(s: ChainNodeState, chainId: number): boolean {
  * @throws ChainNotReadyError listing what each URL answered.
  */
 export async function waitForChain(rpcUrls: readonly string[], opts: WaitForChainOptions): Promise<ChainNodeState[]> {
+    // Loaded here, not imported at the top: this function is serialised into Pulumi's
+    // dynamic-provider process, where ethers must be required by name.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { FetchRequest, JsonRpcProvider } = require("ethers") as typeof Ethers;
     const states: ChainNodeState[] = rpcUrls.map((url) => ({ url }));
     const providers = rpcUrls.map((url) => {
         const req = new FetchRequest(url);

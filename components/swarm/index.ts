@@ -11,7 +11,7 @@ export type { PollOptions } from "./poll";
 export { applyNodeLabels, SwarmNodesNotReadyError } from "./labels";
 export type { ApplyNodeLabelsOptions, HostLabels, NodeLabelResult } from "./labels";
 export {
-    BootnodeEnodeMismatchError, BootnodeNoAnswerError, demuxDockerLogs, enodesInLogs, parseDockerTime,
+    BootnodeEnodeMismatchError, BootnodeNoAnswerError, demuxDockerLogs, enodeNodeId, enodesInLogs, parseDockerTime,
     readBootnodeEnode, verifyBootnodeEnode,
 } from "./bootnode";
 export type { BootnodeCheck, BootnodeOptions } from "./bootnode";

@@ -1,0 +1,238 @@
+/**
+ * Pulumi dynamic resources over the plain functions of this folder, so `pulumi up` runs
+ * them at the right point of the deployment (never during `pulumi preview`):
+ * {@link SwarmNodeLabels}, {@link BootnodeEnodeCheck} and {@link ChainReady}.
+ *
+ * Each provider is serialised into Pulumi's dynamic-provider process: it captures only
+ * the function it calls and `connectDocker`. Outputs never carry the Docker endpoint (its
+ * TLS key is secret); the inputs that carry it should be passed as Pulumi secrets.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { DockerEndpoint } from "../hosts/types";
+import { verifyBootnodeEnode } from "./bootnode";
+import { waitForChain } from "./chain";
+import { connectDocker } from "./form";
+import { applyNodeLabels } from "./labels";
+
+const DEFAULT_TIMEOUT_SECONDS = 600;
+const API_TIMEOUT_MS = 30_000;
+
+// ------------------------------------------------------------------------------------------
+// Node labels
+
+export interface SwarmNodeLabelsArgs {
+    /** The Docker API of a swarm manager (TLS material: pass it as a secret). */
+    readonly endpoint: pulumi.Input<DockerEndpoint>;
+    /** Every host (matched by swarm node hostname) and the labels it must carry. */
+    readonly hosts: pulumi.Input<pulumi.Input<{ name: pulumi.Input<string>; labels: pulumi.Input<Record<string, pulumi.Input<string>>> }>[]>;
+    /** How long to wait for the hosts to be Ready swarm nodes. Default 600. */
+    readonly timeoutSeconds?: pulumi.Input<number>;
+}
+
+interface LabelInputs {
+    endpoint: DockerEndpoint;
+    hosts: { name: string; labels: Record<string, string> }[];
+    timeoutSeconds?: number;
+}
+interface LabelOuts {
+    nodeIds: Record<string, string>;
+    /** Host names and labels: what, when changed, makes the labels be applied again. */
+    fingerprint: string;
+}
+
+function labelFingerprint(inputs: LabelInputs): string {
+    return JSON.stringify(inputs.hosts.map((h) => [h.name, Object.entries(h.labels).sort()]));
+}
+
+async function runLabels(inputs: LabelInputs): Promise<LabelOuts> {
+    const docker = connectDocker(inputs.endpoint, { timeoutMs: API_TIMEOUT_MS });
+    const results = await applyNodeLabels(docker, inputs.hosts, { timeoutMs: (inputs.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000 });
+    return { nodeIds: Object.fromEntries(results.map((r) => [r.host, r.nodeId])), fingerprint: labelFingerprint(inputs) };
+}
+
+/** The dynamic provider of {@link SwarmNodeLabels}. Exported for tests. */
+export const swarmNodeLabelsProvider: pulumi.dynamic.ResourceProvider<LabelInputs, LabelOuts> = {
+    async diff(_id: string, olds: LabelOuts, news: LabelInputs): Promise<pulumi.dynamic.DiffResult> {
+        return { changes: olds.fingerprint !== labelFingerprint(news), replaces: [], deleteBeforeReplace: false };
+    },
+    async create(inputs: LabelInputs): Promise<pulumi.dynamic.CreateResult<LabelOuts>> {
+        const outs = await runLabels(inputs);
+        return { id: `labels-${inputs.hosts.map((h) => h.name).join(",")}`.slice(0, 200), outs };
+    },
+    async update(_id: string, _olds: LabelOuts, news: LabelInputs): Promise<pulumi.dynamic.UpdateResult<LabelOuts>> {
+        return { outs: await runLabels(news) };
+    },
+    async delete(): Promise<void> {
+        // Labels go away with the swarm nodes; removing them earlier would only strand tasks.
+    },
+};
+
+/**
+ * Waits until every host is a Ready swarm node, then sets its node labels (placement
+ * constraints of the stacks depend on them). Give it `dependsOn` the hosts.
+ */
+export class SwarmNodeLabels extends pulumi.dynamic.Resource {
+    /** Swarm node id of every host, by host name. */
+    public readonly nodeIds!: pulumi.Output<Record<string, string>>;
+
+    constructor(name: string, args: SwarmNodeLabelsArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            swarmNodeLabelsProvider,
+            name,
+            { endpoint: args.endpoint, hosts: args.hosts, timeoutSeconds: args.timeoutSeconds, nodeIds: undefined, fingerprint: undefined },
+            opts,
+            "geth-swarm",
+            "SwarmNodeLabels",
+        );
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Bootnode enode check
+
+export interface BootnodeEnodeCheckArgs {
+    /** The Docker API of a swarm manager (TLS material: pass it as a secret). */
+    readonly endpoint: pulumi.Input<DockerEndpoint>;
+    /** The bootnode service (`boot_bootnode`). */
+    readonly serviceName: pulumi.Input<string>;
+    /** The enode URL derived from the node key; the running bootnode's node ID must equal its ID. */
+    readonly expectedEnode: pulumi.Input<string>;
+    /** How long to wait for the bootnode to report. Default 600. */
+    readonly timeoutSeconds?: pulumi.Input<number>;
+    /** Values whose change re-runs the check (e.g. the service id and the key secret's name). Default: none. */
+    readonly triggers?: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+interface EnodeInputs {
+    endpoint: DockerEndpoint;
+    serviceName: string;
+    expectedEnode: string;
+    timeoutSeconds?: number;
+    triggers?: string[];
+}
+interface EnodeOuts {
+    reportedEnode: string;
+    nodeId: string;
+    fingerprint: string;
+}
+
+function enodeFingerprint(inputs: EnodeInputs): string {
+    return JSON.stringify([inputs.serviceName, inputs.expectedEnode, inputs.triggers ?? []]);
+}
+
+async function runEnode(inputs: EnodeInputs): Promise<EnodeOuts> {
+    const docker = connectDocker(inputs.endpoint, { timeoutMs: API_TIMEOUT_MS });
+    const r = await verifyBootnodeEnode(docker, inputs.serviceName, inputs.expectedEnode, {
+        timeoutMs: (inputs.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
+    });
+    return { reportedEnode: r.reported, nodeId: r.nodeId, fingerprint: enodeFingerprint(inputs) };
+}
+
+/** The dynamic provider of {@link BootnodeEnodeCheck}. Exported for tests. */
+export const bootnodeEnodeCheckProvider: pulumi.dynamic.ResourceProvider<EnodeInputs, EnodeOuts> = {
+    async diff(_id: string, olds: EnodeOuts, news: EnodeInputs): Promise<pulumi.dynamic.DiffResult> {
+        return { changes: olds.fingerprint !== enodeFingerprint(news), replaces: [], deleteBeforeReplace: false };
+    },
+    async create(inputs: EnodeInputs): Promise<pulumi.dynamic.CreateResult<EnodeOuts>> {
+        const outs = await runEnode(inputs);
+        return { id: `${inputs.serviceName}-${outs.nodeId.slice(0, 16)}`, outs };
+    },
+    async update(_id: string, _olds: EnodeOuts, news: EnodeInputs): Promise<pulumi.dynamic.UpdateResult<EnodeOuts>> {
+        return { outs: await runEnode(news) };
+    },
+    async delete(): Promise<void> {},
+};
+
+/**
+ * Reads the enode URL the running bootnode reports (its service logs, through the
+ * manager's Docker API) and fails the deployment when its node ID is not the one derived
+ * from the node key, or when it reports nothing in time.
+ */
+export class BootnodeEnodeCheck extends pulumi.dynamic.Resource {
+    /** What the bootnode printed. */
+    public readonly reportedEnode!: pulumi.Output<string>;
+    public readonly nodeId!: pulumi.Output<string>;
+
+    constructor(name: string, args: BootnodeEnodeCheckArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            bootnodeEnodeCheckProvider,
+            name,
+            {
+                endpoint: args.endpoint, serviceName: args.serviceName, expectedEnode: args.expectedEnode,
+                timeoutSeconds: args.timeoutSeconds, triggers: args.triggers,
+                reportedEnode: undefined, nodeId: undefined, fingerprint: undefined,
+            },
+            opts,
+            "geth-swarm",
+            "BootnodeEnodeCheck",
+        );
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Chain readiness
+
+export interface ChainReadyArgs {
+    /** JSON-RPC URLs of the nodes to watch. */
+    readonly rpcUrls: pulumi.Input<pulumi.Input<string>[]>;
+    readonly chainId: pulumi.Input<number>;
+    /** How long to wait. Default 600. */
+    readonly timeoutSeconds?: pulumi.Input<number>;
+    /** Values whose change re-runs the wait (e.g. the services' ids). Default: none. */
+    readonly triggers?: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+interface ChainInputs {
+    rpcUrls: string[];
+    chainId: number;
+    timeoutSeconds?: number;
+    triggers?: string[];
+}
+interface ChainOuts {
+    /** Head block of every URL when it was seen ready. */
+    heads: Record<string, number>;
+    fingerprint: string;
+}
+
+function chainFingerprint(inputs: ChainInputs): string {
+    return JSON.stringify([inputs.rpcUrls, inputs.chainId, inputs.triggers ?? []]);
+}
+
+async function runChain(inputs: ChainInputs): Promise<ChainOuts> {
+    const states = await waitForChain(inputs.rpcUrls, { chainId: inputs.chainId, timeoutMs: (inputs.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000 });
+    return { heads: Object.fromEntries(states.map((s) => [s.url, s.head ?? 0])), fingerprint: chainFingerprint(inputs) };
+}
+
+/** The dynamic provider of {@link ChainReady}. Exported for tests. */
+export const chainReadyProvider: pulumi.dynamic.ResourceProvider<ChainInputs, ChainOuts> = {
+    async diff(_id: string, olds: ChainOuts, news: ChainInputs): Promise<pulumi.dynamic.DiffResult> {
+        return { changes: olds.fingerprint !== chainFingerprint(news), replaces: [], deleteBeforeReplace: false };
+    },
+    async create(inputs: ChainInputs): Promise<pulumi.dynamic.CreateResult<ChainOuts>> {
+        const outs = await runChain(inputs);
+        return { id: `chain-${inputs.chainId}`, outs };
+    },
+    async update(_id: string, _olds: ChainOuts, news: ChainInputs): Promise<pulumi.dynamic.UpdateResult<ChainOuts>> {
+        return { outs: await runChain(news) };
+    },
+    async delete(): Promise<void> {},
+};
+
+/**
+ * Waits during `pulumi up` until every node answers with the chain id, has a peer and a
+ * head that advances; fails with what each URL answered otherwise.
+ */
+export class ChainReady extends pulumi.dynamic.Resource {
+    public readonly heads!: pulumi.Output<Record<string, number>>;
+
+    constructor(name: string, args: ChainReadyArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            chainReadyProvider,
+            name,
+            { rpcUrls: args.rpcUrls, chainId: args.chainId, timeoutSeconds: args.timeoutSeconds, triggers: args.triggers, heads: undefined, fingerprint: undefined },
+            opts,
+            "geth-swarm",
+            "ChainReady",
+        );
+    }
+}

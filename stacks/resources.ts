@@ -1,0 +1,186 @@
+/**
+ * `@pulumi/docker` rendering of a {@link StackSpec}: one Network per own network, one
+ * Secret per secret, one ServiceConfig per config and one Service per service, every
+ * object labelled `com.docker.stack.namespace=<stack>` and named as `docker stack deploy`
+ * names it, so `docker stack ls/services/ps` show the stack.
+ *
+ * Volumes get no resource: a named volume of a swarm service is created by the engine
+ * of each host a task runs on (a `docker.Volume` would exist only on the manager the
+ * provider talks to). The mount carries the stack label as `docker stack deploy` sets it.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { SecretSource, ServiceSpec, StackSpec, objectLabels, serviceLabels, specShape } from "./spec";
+
+/** `{label, value}[]` as `@pulumi/docker` takes labels. */
+export function labelList(labels: Readonly<Record<string, string>>): { label: string; value: string }[] {
+    return Object.entries(labels)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([label, value]) => ({ label, value }));
+}
+
+function base64(text: string): string {
+    return Buffer.from(text, "utf8").toString("base64");
+}
+
+export interface StackResourcesArgs {
+    /**
+     * The spec built from placeholder values, known synchronously: which resources exist.
+     * Its {@link specShape} must equal the real spec's.
+     */
+    readonly shape: StackSpec;
+    /** The real spec. */
+    readonly spec: pulumi.Output<StackSpec>;
+    /** The value of a secret (a Pulumi secret). */
+    readonly secretValue: (source: SecretSource) => pulumi.Input<string>;
+    /** Component name: child names are `<prefix>-<kind>-<key>`. */
+    readonly namePrefix: string;
+    readonly parent: pulumi.Resource;
+    readonly provider: pulumi.ProviderResource;
+    /** What every child waits for (hosts, node labels, another stack). */
+    readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** The resources of one rendered stack, by spec key. */
+export interface StackResources {
+    readonly networks: Record<string, docker.Network>;
+    readonly secrets: Record<string, docker.Secret>;
+    readonly configs: Record<string, docker.ServiceConfig>;
+    readonly services: Record<string, docker.Service>;
+}
+
+/** The service arguments of one spec service, given the ids of the objects it references. */
+export function serviceArgs(
+    spec: StackSpec,
+    s: ServiceSpec,
+    ids: { networks: Record<string, string>; secrets: Record<string, string>; configs: Record<string, string> },
+): docker.ServiceArgs {
+    const byKey = <T extends { key: string }>(list: readonly T[], key: string, what: string): T => {
+        const found = list.find((x) => x.key === key);
+        if (!found) throw new Error(`stack ${spec.stack}: service ${s.key} references unknown ${what} ${key}`);
+        return found;
+    };
+    return {
+        name: s.name,
+        labels: labelList(serviceLabels(spec.stack, s)),
+        mode: s.mode.kind === "global" ? { global: true } : { replicated: { replicas: s.mode.replicas } },
+        endpointSpec: {
+            mode: s.endpointMode,
+            ports: s.ports.map((p) => ({ targetPort: p.target, publishedPort: p.published, protocol: p.protocol, publishMode: p.mode })),
+        },
+        taskSpec: {
+            containerSpec: {
+                image: s.image,
+                ...(s.entrypoint ? { commands: [...s.entrypoint] } : {}),
+                ...(s.args.length > 0 ? { args: [...s.args] } : {}),
+                ...(s.hostname !== undefined ? { hostname: s.hostname } : {}),
+                labels: labelList(objectLabels(spec.stack)),
+                mounts: s.mounts.map((m) =>
+                    m.type === "volume"
+                        ? {
+                              type: "volume",
+                              source: byKey(spec.volumes, m.volume, "volume").name,
+                              target: m.target,
+                              volumeOptions: { labels: labelList(objectLabels(spec.stack)) },
+                          }
+                        : { type: "bind", source: m.source, target: m.target, readOnly: m.readOnly },
+                ),
+                secrets: s.secrets.map((r) => {
+                    const secret = byKey(spec.secrets, r.ref, "secret");
+                    return { secretId: ids.secrets[r.ref], secretName: secret.name, fileName: r.target, fileUid: "0", fileGid: "0", fileMode: r.mode };
+                }),
+                configs: s.configs.map((r) => {
+                    const config = byKey(spec.configs, r.ref, "config");
+                    return { configId: ids.configs[r.ref], configName: config.name, fileName: r.target, fileUid: "0", fileGid: "0", fileMode: r.mode };
+                }),
+            },
+            placement: { constraints: [...s.constraints] },
+            restartPolicy: { condition: s.restartCondition },
+            networksAdvanceds: s.networks.map((key) => ({ name: ids.networks[key] ?? byKey(spec.networks, key, "network").name })),
+        },
+    };
+}
+
+/** Create the resources of a stack spec as children of `args.parent`. */
+export function renderStackResources(args: StackResourcesArgs): StackResources {
+    const { shape, namePrefix } = args;
+    const want = specShape(shape).join("\n");
+    // The real spec must describe the same objects as the shape the resources were made from.
+    const spec = args.spec.apply((real) => {
+        const got = specShape(real).join("\n");
+        if (got !== want) throw new Error(`stack ${real.stack}: the spec's objects changed while rendering:\n${got}\nversus\n${want}`);
+        return real;
+    });
+    const opts = (extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions => ({
+        parent: args.parent,
+        provider: args.provider,
+        ...(args.dependsOn ? { dependsOn: args.dependsOn } : {}),
+        ...extra,
+    });
+    const labels = labelList(objectLabels(shape.stack));
+
+    const networks: Record<string, docker.Network> = {};
+    for (const n of shape.networks) {
+        if (n.external) continue;
+        const net = spec.apply((s) => s.networks.find((x) => x.key === n.key)!);
+        networks[n.key] = new docker.Network(
+            `${namePrefix}-network-${n.key}`,
+            {
+                name: net.name,
+                driver: net.driver,
+                attachable: net.attachable,
+                options: net.encrypted.apply((e): Record<string, string> => (e ? { encrypted: "" } : {})),
+                labels,
+            },
+            // A network keeps its name: a replacement must remove the old one first.
+            opts({ deleteBeforeReplace: true }),
+        );
+    }
+
+    const secrets: Record<string, docker.Secret> = {};
+    for (const sec of shape.secrets) {
+        const value = pulumi.secret(pulumi.output(args.secretValue(sec.source)).apply(base64));
+        secrets[sec.key] = new docker.Secret(
+            `${namePrefix}-secret-${sec.key}`,
+            { name: spec.apply((s) => s.secrets.find((x) => x.key === sec.key)!.name), data: value, labels },
+            // The name carries a digest of the value: a new value gets a new secret, created before the old one goes.
+            opts(),
+        );
+    }
+
+    const configs: Record<string, docker.ServiceConfig> = {};
+    for (const c of shape.configs) {
+        const config = spec.apply((s) => s.configs.find((x) => x.key === c.key)!);
+        configs[c.key] = new docker.ServiceConfig(
+            `${namePrefix}-config-${c.key}`,
+            { name: config.name, data: config.content.apply(base64), labels },
+            opts(),
+        );
+    }
+
+    const ids = {
+        networks: pulumi.all(Object.fromEntries(Object.entries(networks).map(([k, n]) => [k, n.name]))),
+        secrets: pulumi.all(Object.fromEntries(Object.entries(secrets).map(([k, s]) => [k, s.id]))),
+        configs: pulumi.all(Object.fromEntries(Object.entries(configs).map(([k, c]) => [k, c.id]))),
+    };
+    const services: Record<string, docker.Service> = {};
+    for (const svc of shape.services) {
+        const svcArgs = pulumi.all([spec, ids.networks, ids.secrets, ids.configs]).apply(([s, networkIds, secretIds, configIds]) =>
+            serviceArgs(s, s.services.find((x) => x.key === svc.key)!, { networks: networkIds, secrets: secretIds, configs: configIds }),
+        );
+        services[svc.key] = new docker.Service(
+            `${namePrefix}-service-${svc.key}`,
+            {
+                name: svcArgs.apply((a) => a.name as string),
+                labels: svcArgs.apply((a) => a.labels as docker.types.input.ServiceLabel[]),
+                mode: svcArgs.apply((a) => a.mode as docker.types.input.ServiceMode),
+                endpointSpec: svcArgs.apply((a) => a.endpointSpec as docker.types.input.ServiceEndpointSpec),
+                taskSpec: svcArgs.apply((a) => a.taskSpec as docker.types.input.ServiceTaskSpec),
+            },
+            // A service keeps its name: a replacement must remove the old one first.
+            opts({ deleteBeforeReplace: true, dependsOn: [...(args.dependsOn ?? []), ...Object.values(networks)] }),
+        );
+    }
+    return { networks, secrets, configs, services };
+}
+

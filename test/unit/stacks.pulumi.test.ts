@@ -1,0 +1,445 @@
+import { parse } from "yaml";
+import { beforeAll, describe, expect, it } from "vitest";
+import { enodeFromNodeKey, parseEnode } from "../../components/chain/enode";
+import { signerAddress } from "../../components/chain/secp256k1";
+import { BootStack, NodesStack, StackSpec, composeBundle, renderCompose } from "../../stacks";
+import { HOST_IPS, Recorded, TLS, fixture, mockHex, mockPassword, recorded, settle, value } from "./stacks.fixtures";
+
+const DOCKER = {
+    service: "docker:index/service:Service",
+    network: "docker:index/network:Network",
+    secret: "docker:index/secret:Secret",
+    config: "docker:index/serviceConfig:ServiceConfig",
+    provider: "pulumi:providers:docker",
+    labels: "pulumi-nodejs:dynamic/geth-swarm:SwarmNodeLabels",
+    enodeCheck: "pulumi-nodejs:dynamic/geth-swarm:BootnodeEnodeCheck",
+    chainReady: "pulumi-nodejs:dynamic/geth-swarm:ChainReady",
+};
+const isDynamic = (type: string) => type.startsWith("pulumi-nodejs:dynamic/");
+const NS = "com.docker.stack.namespace";
+
+interface Deployed {
+    boot: BootStack;
+    nodes: NodesStack;
+    records: Recorded[];
+    bootSpec: StackSpec;
+    nodesSpec: StackSpec;
+    /** Every secret value the deployment generated. */
+    secretValues: string[];
+}
+
+async function deploy(prefix: string, raw: Record<string, unknown> = {}): Promise<Deployed> {
+    const { config, hosts } = fixture(raw);
+    const boot = new BootStack(`${prefix}-boot`, { config, hosts });
+    const nodes = new NodesStack(`${prefix}-nodes`, { config, hosts, enode: boot.enode }, { dependsOn: [boot] });
+    const all = [
+        boot, nodes, boot.provider, nodes.provider, boot.network,
+        ...Object.values(boot.services), ...Object.values(nodes.services),
+        ...(boot.nodeLabels ? [boot.nodeLabels] : []), ...(boot.enodeCheck ? [boot.enodeCheck] : []), ...(nodes.chainReady ? [nodes.chainReady] : []),
+    ];
+    await settle(all);
+    const [bootSpec, nodesSpec] = await Promise.all([value(boot.spec), value(nodes.spec)]);
+    const records = recorded.filter((r) => r.name.startsWith(`${prefix}-`));
+    const secretValues = [
+        mockHex(`${prefix}-boot-bootnode-nodekey`),
+        ...Array.from({ length: config.chain.signerCount }, (_, i) => [mockHex(`${prefix}-nodes-signer-${i}-key`), mockPassword(`${prefix}-nodes-signer-${i}-password`)]).flat(),
+    ];
+    return { boot, nodes, records, bootSpec, nodesSpec, secretValues };
+}
+
+function one(records: Recorded[], type: string, name: string): Recorded {
+    const found = records.filter((r) => r.type === type && r.name === name);
+    expect(found, `${type} ${name}`).toHaveLength(1);
+    return found[0];
+}
+const ofType = (records: Recorded[], type: string) => records.filter((r) => r.type === type);
+const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
+const unb64 = (s: string) => Buffer.from(s, "base64").toString("utf8");
+const labelsOf = (list: { label: string; value: string }[] | undefined) => Object.fromEntries((list ?? []).map((l) => [l.label, l.value]));
+
+/** Record inputs without the serialised dynamic provider, with secret data redacted: what snapshots hold. */
+function snapshotable(records: Recorded[], prefix: string): unknown[] {
+    return records
+        .filter((r) => r.type.startsWith("docker:") || isDynamic(r.type))
+        .map((r) => {
+            const inputs = { ...r.inputs };
+            delete inputs.__provider;
+            if (r.type === DOCKER.secret) inputs.data = "<secret: redacted>";
+            if (inputs.endpoint) inputs.endpoint = { ...inputs.endpoint, keyPem: "<secret: redacted>" };
+            return { type: r.type, name: r.name.replace(prefix, "<prefix>"), inputs };
+        })
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+describe("reference scenario (manager, worker, miner-worker)", () => {
+    let d: Deployed;
+    beforeAll(async () => {
+        d = await deploy("ref");
+    });
+
+    it("creates exactly the expected children", () => {
+        const names = d.records.map((r) => `${r.type} ${r.name}`).sort();
+        expect(names).toEqual(
+            [
+                `${DOCKER.provider} ref-boot-provider`,
+                `${DOCKER.provider} ref-nodes-provider`,
+                `random:index/randomBytes:RandomBytes ref-boot-bootnode-nodekey`,
+                `random:index/randomBytes:RandomBytes ref-nodes-signer-0-key`,
+                `random:index/randomPassword:RandomPassword ref-nodes-signer-0-password`,
+                `${DOCKER.network} ref-boot-network-default`,
+                `${DOCKER.secret} ref-boot-secret-bootnode-key`,
+                `${DOCKER.secret} ref-nodes-secret-signer-0-key`,
+                `${DOCKER.secret} ref-nodes-secret-signer-0-password`,
+                `${DOCKER.config} ref-nodes-config-start`,
+                `${DOCKER.config} ref-nodes-config-genesis`,
+                `${DOCKER.config} ref-nodes-config-hosts`,
+                `${DOCKER.config} ref-nodes-config-signers`,
+                `${DOCKER.service} ref-boot-service-bootnode`,
+                `${DOCKER.service} ref-boot-service-visualizer`,
+                `${DOCKER.service} ref-nodes-service-node`,
+                `${DOCKER.service} ref-nodes-service-miner`,
+                `${DOCKER.labels} ref-boot-node-labels`,
+                `${DOCKER.enodeCheck} ref-boot-enode-check`,
+                `${DOCKER.chainReady} ref-nodes-chain-ready`,
+                `geth-swarm:stacks:BootStack ref-boot`,
+                `geth-swarm:stacks:NodesStack ref-nodes`,
+            ].sort(),
+        );
+    });
+
+    it("connects a docker provider to the manager with its TLS material", () => {
+        const p = one(d.records, DOCKER.provider, "ref-boot-provider");
+        expect(p.inputs).toMatchObject({ host: "tcp://198.51.100.10:2376", caMaterial: TLS.caPem, certMaterial: TLS.certPem, keyMaterial: TLS.keyPem });
+        expect(p.secretPaths).toEqual(["keyMaterial"]);
+        for (const r of d.records.filter((x) => x.type.startsWith("docker:index/"))) {
+            expect(r.provider, r.name).toMatch(r.name.startsWith("ref-boot") ? /ref-boot-provider/ : /ref-nodes-provider/);
+        }
+    });
+
+    it("bootnode: tools image, node key from a secret, 30301/udp in host mode, pinned to the boot host", () => {
+        const s = one(d.records, DOCKER.service, "ref-boot-service-bootnode").inputs;
+        const secret = one(d.records, DOCKER.secret, "ref-boot-secret-bootnode-key").inputs;
+        expect(s.name).toBe("boot_bootnode");
+        expect(s.mode).toEqual({ replicated: { replicas: 1 } });
+        expect(s.endpointSpec).toEqual({ mode: "dnsrr", ports: [{ targetPort: 30301, publishedPort: 30301, protocol: "udp", publishMode: "host" }] });
+        expect(s.taskSpec.containerSpec.image).toBe("ethereum/client-go:alltools-v1.13.15");
+        expect(s.taskSpec.containerSpec.commands).toEqual(["bootnode"]);
+        expect(s.taskSpec.containerSpec.args).toEqual(["-nodekey", "/run/secrets/bootnode-key", "-addr", ":30301", "-nat", "extip:10.0.1.11"]);
+        expect(s.taskSpec.containerSpec.env).toBeUndefined();
+        expect(s.taskSpec.containerSpec.secrets).toEqual([
+            { secretId: "ref-boot-secret-bootnode-key-id", secretName: secret.name, fileName: "bootnode-key", fileUid: "0", fileGid: "0", fileMode: 0o400 },
+        ]);
+        expect(secret.name).toMatch(/^boot_bootnode-key-[0-9a-f]{12}$/);
+        expect(s.taskSpec.placement).toEqual({ constraints: ["node.labels.geth-swarm.boot == true"] });
+        expect(s.taskSpec.restartPolicy).toEqual({ condition: "on-failure" });
+        expect(s.taskSpec.networksAdvanceds).toEqual([{ name: "boot_default" }]);
+        expect(labelsOf(s.labels)).toEqual({ [NS]: "boot", "com.docker.stack.image": "ethereum/client-go:alltools-v1.13.15" });
+        expect(labelsOf(s.taskSpec.containerSpec.labels)).toEqual({ [NS]: "boot" });
+    });
+
+    it("visualizer: on a manager, docker socket read-only, port in host mode", () => {
+        const s = one(d.records, DOCKER.service, "ref-boot-service-visualizer").inputs;
+        expect(s.name).toBe("boot_visualizer");
+        expect(s.taskSpec.containerSpec.image).toBe("dockersamples/visualizer:stable");
+        expect(s.taskSpec.placement.constraints).toEqual(["node.role == manager"]);
+        expect(s.taskSpec.containerSpec.mounts).toEqual([{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock", readOnly: true }]);
+        expect(s.endpointSpec.ports).toEqual([{ targetPort: 8080, publishedPort: 8080, protocol: "tcp", publishMode: "host" }]);
+    });
+
+    it("overlay network: boot_default, attachable, encrypted, labelled", () => {
+        const n = one(d.records, DOCKER.network, "ref-boot-network-default").inputs;
+        expect(n).toMatchObject({ name: "boot_default", driver: "overlay", attachable: true, options: { encrypted: "" } });
+        expect(labelsOf(n.labels)).toEqual({ [NS]: "boot" });
+    });
+
+    it("node: global off miners, p2p tcp+udp and RPC tcp in host mode, safe RPC namespaces, start script", async () => {
+        const s = one(d.records, DOCKER.service, "ref-nodes-service-node").inputs;
+        const enode = await value(d.boot.enode);
+        expect(s.name).toBe("nodes_node");
+        expect(s.mode).toEqual({ global: true });
+        expect(s.endpointSpec.ports).toEqual([
+            { targetPort: 30303, publishedPort: 30303, protocol: "tcp", publishMode: "host" },
+            { targetPort: 30303, publishedPort: 30303, protocol: "udp", publishMode: "host" },
+            { targetPort: 8545, publishedPort: 8545, protocol: "tcp", publishMode: "host" },
+        ]);
+        expect(s.taskSpec.placement.constraints).toEqual(["node.labels.role != miner"]);
+        expect(s.taskSpec.containerSpec.image).toBe("ethereum/client-go:v1.13.15");
+        expect(s.taskSpec.containerSpec.commands).toEqual(["/bin/sh", "/geth-swarm/start.sh"]);
+        expect(s.taskSpec.containerSpec.args).toEqual([
+            "node", "--networkid", "4242", "--syncmode", "full", "--port", "30303", "--bootnodes", enode,
+            "--http", "--http.addr", "0.0.0.0", "--http.port", "8545", "--http.api", "eth,net,web3",
+        ]);
+        expect(s.taskSpec.containerSpec.args.join(" ")).not.toMatch(/personal|admin|vhosts/);
+        expect(s.taskSpec.containerSpec.hostname).toBe("{{.Node.Hostname}}");
+        expect(s.taskSpec.containerSpec.mounts).toEqual([
+            { type: "volume", source: "nodes_node-data", target: "/data", volumeOptions: { labels: [{ label: NS, value: "nodes" }] } },
+        ]);
+        expect(s.taskSpec.containerSpec.secrets).toEqual([]);
+        expect(s.taskSpec.containerSpec.configs.map((c: any) => [c.configId, c.fileName])).toEqual([
+            ["ref-nodes-config-start-id", "/geth-swarm/start.sh"],
+            ["ref-nodes-config-genesis-id", "/geth-swarm/genesis.json"],
+            ["ref-nodes-config-hosts-id", "/geth-swarm/hosts"],
+        ]);
+        expect(s.taskSpec.networksAdvanceds).toEqual([{ name: "boot_default" }]);
+    });
+
+    it("miner: global on miners, p2p only (no RPC port, no --http), signer secrets by id", () => {
+        const s = one(d.records, DOCKER.service, "ref-nodes-service-miner").inputs;
+        expect(s.name).toBe("nodes_miner");
+        expect(s.mode).toEqual({ global: true });
+        expect(s.taskSpec.placement.constraints).toEqual(["node.labels.role == miner"]);
+        expect(s.endpointSpec.ports).toEqual([
+            { targetPort: 30303, publishedPort: 30303, protocol: "tcp", publishMode: "host" },
+            { targetPort: 30303, publishedPort: 30303, protocol: "udp", publishMode: "host" },
+        ]);
+        expect(JSON.stringify(s)).not.toContain("8545");
+        expect(s.taskSpec.containerSpec.args).not.toContain("--http");
+        expect(s.taskSpec.containerSpec.args[0]).toBe("miner");
+        expect(s.taskSpec.containerSpec.secrets.map((x: any) => [x.secretId, x.fileName, x.fileMode])).toEqual([
+            ["ref-nodes-secret-signer-0-key-id", "signer-0-key", 0o400],
+            ["ref-nodes-secret-signer-0-password-id", "signer-0-password", 0o400],
+        ]);
+        expect(s.taskSpec.containerSpec.configs.map((c: any) => c.fileName)).toEqual([
+            "/geth-swarm/start.sh", "/geth-swarm/genesis.json", "/geth-swarm/hosts", "/geth-swarm/signers",
+        ]);
+    });
+
+    it("genesis, hosts and signers are configs with content-digest names", async () => {
+        const addresses = await value(d.nodes.signerAddresses);
+        expect(addresses).toEqual([signerAddress(mockHex("ref-nodes-signer-0-key"))]);
+        const genesis = one(d.records, DOCKER.config, "ref-nodes-config-genesis").inputs;
+        expect(genesis.name).toMatch(/^nodes_genesis-[0-9a-f]{12}$/);
+        const g = JSON.parse(unb64(genesis.data));
+        expect(g.config.chainId).toBe(4242);
+        expect(g.config.clique).toEqual({ period: 5, epoch: 30000 });
+        expect(g.extraData).toBe("0x" + "00".repeat(32) + addresses[0].slice(2).toLowerCase() + "00".repeat(65));
+        const hostsFile = unb64(one(d.records, DOCKER.config, "ref-nodes-config-hosts").inputs.data);
+        expect(hostsFile).toContain("manager 10.0.1.10\nminer-worker 10.0.2.20\nworker 10.0.1.11\n");
+        const signersFile = unb64(one(d.records, DOCKER.config, "ref-nodes-config-signers").inputs.data);
+        expect(signersFile).toContain(`miner-worker 0 ${addresses[0].toLowerCase()}\n`);
+    });
+
+    it("labels every object with its stack", () => {
+        for (const r of d.records.filter((x) => [DOCKER.service, DOCKER.network, DOCKER.secret, DOCKER.config].includes(x.type))) {
+            expect(labelsOf(r.inputs.labels)[NS], r.name).toBe(r.name.startsWith("ref-boot") ? "boot" : "nodes");
+        }
+    });
+
+    it("never inlines a key or password in any input; each value reaches only its own docker secret (base64)", () => {
+        const all = d.records.map((r) => ({ r, text: JSON.stringify(r.inputs) }));
+        for (const v of d.secretValues) {
+            for (const { r, text } of all) {
+                expect(text.includes(v), `${r.name} holds a secret value`).toBe(false);
+                if (text.includes(b64(v))) {
+                    expect(r.type, `${r.name} holds a secret value in base64`).toBe(DOCKER.secret);
+                }
+            }
+            expect(all.filter(({ text }) => text.includes(b64(v)))).toHaveLength(1);
+        }
+        expect(unb64(one(d.records, DOCKER.secret, "ref-boot-secret-bootnode-key").inputs.data)).toBe(mockHex("ref-boot-bootnode-nodekey"));
+        for (const r of ofType(d.records, DOCKER.secret)) expect(r.secretPaths, r.name).toEqual(["data"]);
+        // The dynamic resources receive the endpoint as a secret (it holds the TLS key), never a chain key.
+        const check = one(d.records, DOCKER.enodeCheck, "ref-boot-enode-check");
+        expect(check.inputs.endpoint.keyPem).toBe(TLS.keyPem);
+        expect(check.secretPaths).toEqual(["endpoint"]);
+        expect(one(d.records, DOCKER.labels, "ref-boot-node-labels").secretPaths).toEqual(["endpoint"]);
+    });
+
+    it("keeps the generated keys secret and the enode public", async () => {
+        expect(await (d.boot.nodeKey as any).isSecret).toBe(true);
+        expect(await (d.nodes.signerKeys[0] as any).isSecret).toBe(true);
+        expect(await (d.boot.enode as any).isSecret).toBe(false);
+        expect(await (d.nodes.signerAddresses as any).isSecret).toBe(false);
+    });
+
+    it("outputs the enode derived from the generated node key and the boot host's IP", async () => {
+        const enode = await value(d.boot.enode);
+        expect(enode).toBe(enodeFromNodeKey(mockHex("ref-boot-bootnode-nodekey"), HOST_IPS.worker, 30301));
+        expect(parseEnode(enode).host).toBe("10.0.1.11");
+        expect(await value(d.boot.stackName)).toBe("boot");
+        expect(await value(d.boot.networkName)).toBe("boot_default");
+        expect(await value(d.boot.visualizerUrl)).toBe("http://198.51.100.10:8080");
+        expect(await value(d.nodes.stackName)).toBe("nodes");
+        expect(await value(d.nodes.rpcEndpoints)).toEqual(["http://198.51.100.10:8545", "http://198.51.100.11:8545"]);
+    });
+
+    it("wires the swarm checks: labels for every host, the enode check on the bootnode, the chain wait on the RPC hosts", async () => {
+        const labels = one(d.records, DOCKER.labels, "ref-boot-node-labels").inputs;
+        expect(labels.hosts).toEqual([
+            { name: "manager", labels: { "geth-swarm.host": "manager" } },
+            { name: "worker", labels: { "geth-swarm.host": "worker", "geth-swarm.boot": "true" } },
+            { name: "miner-worker", labels: { "geth-swarm.host": "miner-worker", role: "miner", "geth-swarm.signer": "0" } },
+        ]);
+        expect(labels.timeoutSeconds).toBe(600);
+        const check = one(d.records, DOCKER.enodeCheck, "ref-boot-enode-check").inputs;
+        expect(check.serviceName).toBe("boot_bootnode");
+        expect(check.expectedEnode).toBe(await value(d.boot.enode));
+        const chain = one(d.records, DOCKER.chainReady, "ref-nodes-chain-ready").inputs;
+        expect(chain).toMatchObject({ rpcUrls: ["http://198.51.100.10:8545", "http://198.51.100.11:8545"], chainId: 4242, timeoutSeconds: 600 });
+    });
+
+    it("renders compose files that say the same as the resources", () => {
+        const fromResources = normalizeResources(d.records, "ref-");
+        const fromCompose = [normalizeCompose(d.bootSpec), normalizeCompose(d.nodesSpec)].reduce(merge);
+        expect(fromCompose).toEqual(fromResources);
+    });
+
+    it("matches the snapshots of both renderings, which hold no key material", async () => {
+        const bootYaml = renderCompose(d.bootSpec);
+        const nodesYaml = renderCompose(d.nodesSpec);
+        const resources = JSON.stringify(snapshotable(d.records, "ref"), null, 2) + "\n";
+        for (const text of [bootYaml, nodesYaml, resources, JSON.stringify(d.bootSpec), JSON.stringify(d.nodesSpec)]) {
+            for (const v of d.secretValues) {
+                expect(text).not.toContain(v);
+                expect(text).not.toContain(b64(v));
+            }
+        }
+        await expect(bootYaml).toMatchFileSnapshot("./stacks.snapshots/boot.compose.yml");
+        await expect(nodesYaml).toMatchFileSnapshot("./stacks.snapshots/nodes.compose.yml");
+        await expect(resources).toMatchFileSnapshot("./stacks.snapshots/resources.json");
+    });
+});
+
+describe("variants", () => {
+    it("no visualizer, plain overlay, two miners each with its signer", async () => {
+        const d = await deploy("var", { visualizer: false, encryptedOverlay: false, minerCount: 2, workerCount: 2 });
+        expect(d.records.filter((r) => r.type === DOCKER.service).map((r) => r.inputs.name).sort()).toEqual(["boot_bootnode", "nodes_miner", "nodes_node"]);
+        expect(await value(d.boot.visualizerUrl)).toBeUndefined();
+        expect(one(d.records, DOCKER.network, "var-boot-network-default").inputs.options).toEqual({});
+        const miner = one(d.records, DOCKER.service, "var-nodes-service-miner").inputs;
+        expect(miner.taskSpec.containerSpec.secrets.map((s: any) => s.fileName)).toEqual([
+            "signer-0-key", "signer-0-password", "signer-1-key", "signer-1-password",
+        ]);
+        const addresses = await value(d.nodes.signerAddresses);
+        expect(new Set(addresses).size).toBe(2);
+        const signersFile = unb64(one(d.records, DOCKER.config, "var-nodes-config-signers").inputs.data);
+        expect(signersFile.split("\n").slice(1, 3)).toEqual([
+            `miner-worker-1 0 ${addresses[0].toLowerCase()}`,
+            `miner-worker-2 1 ${addresses[1].toLowerCase()}`,
+        ]);
+        const genesis = JSON.parse(unb64(one(d.records, DOCKER.config, "var-nodes-config-genesis").inputs.data));
+        for (const a of addresses) expect(genesis.extraData).toContain(a.slice(2).toLowerCase());
+        expect(await value(d.nodes.rpcEndpoints)).toHaveLength(3);
+        expect(normalizeCompose(d.bootSpec)).toEqual(normalizeResources(d.records.filter((r) => r.name.startsWith("var-boot")), "var-"));
+    });
+
+    it("rejects a boot host that is not among the hosts", () => {
+        const { config, hosts } = fixture();
+        expect(() => new BootStack("bad-boot", { config: { ...config, bootHost: "nowhere" }, hosts })).toThrow(/boot host nowhere is not one of the hosts/);
+    });
+});
+
+// ------------------------------------------------------------------------------------------
+// One normal form for both renderings: what `docker stack deploy` / the provider would send.
+
+interface Normal {
+    services: Record<string, unknown>;
+    networks: Record<string, unknown>;
+    secrets: string[];
+    configs: Record<string, string>;
+}
+
+function merge(a: Normal, b: Normal): Normal {
+    return {
+        services: { ...a.services, ...b.services },
+        networks: { ...a.networks, ...b.networks },
+        secrets: [...a.secrets, ...b.secrets].sort(),
+        configs: { ...a.configs, ...b.configs },
+    };
+}
+
+const sortPorts = (ports: { target: number; published: number; protocol: string; mode: string }[]) =>
+    [...ports].sort((x, y) => x.target - y.target || x.protocol.localeCompare(y.protocol));
+
+/** As `docker stack deploy -c` converts the compose file (docker/cli `convert` package). */
+function normalizeCompose(spec: StackSpec): Normal {
+    const bundle = composeBundle(spec);
+    const doc = parse(bundle.files["docker-compose.yml"]);
+    expect(doc.version).toBe("3.8");
+    const stack = spec.stack;
+    const netName = (key: string) => (doc.networks?.[key]?.external ? doc.networks[key].name ?? key : `${stack}_${key}`);
+    const services: Record<string, unknown> = {};
+    for (const [key, s] of Object.entries<any>(doc.services)) {
+        services[`${stack}_${key}`] = {
+            image: s.image,
+            entrypoint: s.entrypoint ?? null,
+            args: s.command ?? [],
+            hostname: s.hostname ?? null,
+            mode: s.deploy.mode === "global" ? "global" : `replicated:${s.deploy.replicas ?? 1}`,
+            endpointMode: s.deploy.endpoint_mode ?? "vip",
+            constraints: s.deploy.placement?.constraints ?? [],
+            restart: s.deploy.restart_policy?.condition ?? "any",
+            ports: sortPorts((s.ports ?? []).map((p: any) => ({ target: p.target, published: p.published, protocol: p.protocol ?? "tcp", mode: p.mode ?? "ingress" }))),
+            networks: (s.networks ?? []).map(netName),
+            mounts: (s.volumes ?? []).map((m: any) =>
+                m.type === "volume"
+                    ? { type: "volume", source: doc.volumes?.[m.source]?.name ?? `${stack}_${m.source}`, target: m.target, labels: { [NS]: stack } }
+                    : { type: "bind", source: m.source, target: m.target, readOnly: !!m.read_only },
+            ),
+            secrets: (s.secrets ?? []).map((r: any) => ({ name: doc.secrets[r.source].name, file: r.target ?? r.source, mode: r.mode ?? 0o444 })),
+            configs: (s.configs ?? []).map((r: any) => ({ name: doc.configs[r.source].name, file: r.target ?? `/${r.source}`, mode: r.mode ?? 0o444 })),
+            labels: { ...(s.deploy.labels ?? {}), [NS]: stack, "com.docker.stack.image": s.image },
+            containerLabels: { [NS]: stack },
+        };
+    }
+    const networks: Record<string, unknown> = {};
+    for (const [key, n] of Object.entries<any>(doc.networks ?? {})) {
+        if (n.external) continue;
+        networks[`${stack}_${key}`] = { driver: n.driver, attachable: !!n.attachable, options: n.driver_opts ?? {}, labels: { [NS]: stack } };
+    }
+    const configs: Record<string, string> = {};
+    for (const c of Object.values<any>(doc.configs ?? {})) configs[c.name] = bundle.files[c.file.replace(/^\.\//, "")];
+    // External secrets are created beforehand from secretsToCreate, which names them the same.
+    expect(bundle.secrets.map((s) => s.name)).toEqual(Object.values<any>(doc.secrets ?? {}).map((s) => s.name));
+    for (const s of Object.values<any>(doc.secrets ?? {})) expect(s.external).toBe(true);
+    return { services, networks, secrets: bundle.secrets.map((s) => s.name).sort(), configs };
+}
+
+/** The recorded @pulumi/docker inputs in the same form. */
+function normalizeResources(records: Recorded[], prefix: string): Normal {
+    const byId = (type: string) => Object.fromEntries(ofType(records, type).map((r) => [`${r.name}-id`, r.inputs]));
+    const secretsById = byId(DOCKER.secret);
+    const configsById = byId(DOCKER.config);
+    const services: Record<string, unknown> = {};
+    for (const r of ofType(records, DOCKER.service)) {
+        const s = r.inputs;
+        const c = s.taskSpec.containerSpec;
+        services[s.name] = {
+            image: c.image,
+            entrypoint: c.commands ?? null,
+            args: c.args ?? [],
+            hostname: c.hostname ?? null,
+            mode: s.mode.global ? "global" : `replicated:${s.mode.replicated.replicas}`,
+            endpointMode: s.endpointSpec.mode,
+            constraints: s.taskSpec.placement?.constraints ?? [],
+            restart: s.taskSpec.restartPolicy.condition,
+            ports: sortPorts(s.endpointSpec.ports.map((p: any) => ({ target: p.targetPort, published: p.publishedPort, protocol: p.protocol, mode: p.publishMode }))),
+            networks: s.taskSpec.networksAdvanceds.map((n: any) => n.name),
+            mounts: (c.mounts ?? []).map((m: any) =>
+                m.type === "volume"
+                    ? { type: "volume", source: m.source, target: m.target, labels: labelsOf(m.volumeOptions?.labels) }
+                    : { type: "bind", source: m.source, target: m.target, readOnly: !!m.readOnly },
+            ),
+            secrets: (c.secrets ?? []).map((x: any) => {
+                expect(secretsById[x.secretId], `secret id ${x.secretId}`).toBeDefined();
+                expect(secretsById[x.secretId].name).toBe(x.secretName);
+                return { name: x.secretName, file: x.fileName, mode: x.fileMode };
+            }),
+            configs: (c.configs ?? []).map((x: any) => {
+                expect(configsById[x.configId], `config id ${x.configId}`).toBeDefined();
+                expect(configsById[x.configId].name).toBe(x.configName);
+                return { name: x.configName, file: x.fileName, mode: x.fileMode };
+            }),
+            labels: labelsOf(s.labels),
+            containerLabels: labelsOf(c.labels),
+        };
+    }
+    const networks: Record<string, unknown> = {};
+    for (const r of ofType(records, DOCKER.network)) {
+        networks[r.inputs.name] = { driver: r.inputs.driver, attachable: r.inputs.attachable, options: r.inputs.options ?? {}, labels: labelsOf(r.inputs.labels) };
+    }
+    const configs: Record<string, string> = {};
+    for (const r of ofType(records, DOCKER.config)) configs[r.inputs.name] = unb64(r.inputs.data);
+    void prefix;
+    return { services, networks, secrets: ofType(records, DOCKER.secret).map((r) => r.inputs.name).sort(), configs };
+}
