@@ -11,7 +11,10 @@ export interface BootnodeOptions {
 /** Thrown when the bootnode does not report an enode URL in time. */
 export class BootnodeNoAnswerError extends Error {
     constructor(readonly serviceName: string, readonly seen: string, timeoutMs: number) {
-        super(`bootnode service ${serviceName} reported no enode URL within ${formatDuration(timeoutMs)}; last seen: ${seen}.`);
+        const message = `bootnode service ${serviceName} reported no enode URL within ${formatDuration(timeoutMs)}; last seen: ${seen}.`;
+        super(message);
+        // Set explicitly: in Pulumi's serialised dynamic provider, super() does not set it.
+        this.message = message;
         this.name = "BootnodeNoAnswerError";
     }
 }
@@ -19,10 +22,11 @@ export class BootnodeNoAnswerError extends Error {
 /** Thrown when the running bootnode's node ID differs from the one derived from its node key. */
 export class BootnodeEnodeMismatchError extends Error {
     constructor(readonly serviceName: string, readonly reported: string, readonly expected: string) {
-        super(
+        const message =
             `bootnode service ${serviceName} runs as ${reported}, but its node key derives ${expected}: ` +
-                `the node IDs differ, so the bootnode is not using the node key secret this deployment made.`,
-        );
+            `the node IDs differ, so the bootnode is not using the node key secret this deployment made.`;
+        super(message);
+        this.message = message;
         this.name = "BootnodeEnodeMismatchError";
     }
 }

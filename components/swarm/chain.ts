@@ -26,10 +26,12 @@ export interface ChainNodeState {
 /** Thrown when the nodes are not ready in time; says what each URL answered. */
 export class ChainNotReadyError extends Error {
     constructor(readonly states: readonly ChainNodeState[], chainId: number, timeoutMs: number) {
-        super(
+        const message =
             `chain ${chainId} not ready after ${formatDuration(timeoutMs)} (want: chain id ${chainId}, peers > 0, head advancing):\n` +
-                states.map((s) => `  - ${s.url}: ${describe(s, chainId)}`).join("\n"),
-        );
+            states.map((s) => `  - ${s.url}: ${describe(s, chainId)}`).join("\n");
+        super(message);
+        // Set explicitly: in Pulumi's serialised dynamic provider, super() does not set it.
+        this.message = message;
         this.name = "ChainNotReadyError";
     }
 }

@@ -31,11 +31,13 @@ export class SwarmNodesNotReadyError extends Error {
         readonly seen: readonly string[],
         timeoutMs: number,
     ) {
-        super(
+        const message =
             `swarm nodes not ready after ${formatDuration(timeoutMs)}: ${missing.join(", ")}. ` +
-                `Swarm nodes seen: ${seen.length === 0 ? "none" : seen.join(", ")}. ` +
-                `Check that these hosts joined the swarm and that their hostname equals the host name.`,
-        );
+            `Swarm nodes seen: ${seen.length === 0 ? "none" : seen.join(", ")}. ` +
+            `Check that these hosts joined the swarm and that their hostname equals the host name.`;
+        super(message);
+        // Set explicitly: in Pulumi's serialised dynamic provider, super() does not set it.
+        this.message = message;
         this.name = "SwarmNodesNotReadyError";
     }
 }

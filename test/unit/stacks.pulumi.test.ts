@@ -1,3 +1,7 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { enodeFromNodeKey, parseEnode } from "../../components/chain/enode";
@@ -276,6 +280,43 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
         expect(check.expectedEnode).toBe(await value(d.boot.enode));
         const chain = one(d.records, DOCKER.chainReady, "ref-nodes-chain-ready").inputs;
         expect(chain).toMatchObject({ rpcUrls: ["http://198.51.100.10:8545", "http://198.51.100.11:8545"], chainId: 4242, timeoutSeconds: 600 });
+    });
+
+    it("serialises dynamic providers that run in a plain node process and fail with errors that say which", () => {
+        const dir = mkdtempSync(join(tmpdir(), "gs-dyn-"));
+        try {
+            const files: Record<string, string> = {};
+            for (const [type, name] of [[DOCKER.labels, "ref-boot-node-labels"], [DOCKER.enodeCheck, "ref-boot-enode-check"], [DOCKER.chainReady, "ref-nodes-chain-ready"]]) {
+                const provider = one(d.records, type, name).inputs.__provider;
+                expect(typeof provider).toBe("string");
+                expect(provider.length).toBeLessThan(64 * 1024);
+                files[name] = join(dir, `${name}.js`);
+                writeFileSync(files[name], provider);
+            }
+            const script = `
+const run = async (file, inputs) => { try { await require(file).handler().create(inputs); return "no error"; } catch (e) { return e.name + ": " + e.message; } };
+(async () => {
+  const nowhere = { host: "unix://${dir}/no-docker.sock" };
+  const out = [
+    await run(${JSON.stringify(files["ref-boot-node-labels"])}, { endpoint: nowhere, hosts: [{ name: "worker", labels: { a: "b" } }], timeoutSeconds: 0.2 }),
+    await run(${JSON.stringify(files["ref-boot-enode-check"])}, { endpoint: nowhere, serviceName: "boot_bootnode", expectedEnode: "enode://" + "a".repeat(128) + "@10.0.1.11:30301", timeoutSeconds: 0.2 }),
+    await run(${JSON.stringify(files["ref-nodes-chain-ready"])}, { rpcUrls: ["http://127.0.0.1:9/"], chainId: 4242, timeoutSeconds: 0.3 }),
+  ];
+  process.stdout.write(JSON.stringify(out));
+})();`;
+            const r = spawnSync(process.execPath, ["-e", script], {
+                env: { ...process.env, NODE_PATH: resolve("node_modules") },
+                encoding: "utf8",
+                timeout: 30_000,
+            });
+            expect(r.stderr).toBe("");
+            const [labels, enode, chain] = JSON.parse(r.stdout);
+            expect(labels).toMatch(/^SwarmNodesNotReadyError: swarm nodes not ready after 200ms: worker\. Swarm nodes seen: \(last error listing nodes: connect ENOENT/);
+            expect(enode).toMatch(/^BootnodeNoAnswerError: bootnode service boot_bootnode reported no enode URL within 200ms; last seen: listing tasks failed/);
+            expect(chain).toMatch(/^ChainNotReadyError: chain 4242 not ready after 300ms[^]*http:\/\/127\.0\.0\.1:9\/: error: /);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("renders compose files that say the same as the resources", () => {
