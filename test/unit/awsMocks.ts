@@ -18,6 +18,8 @@ export interface RecordedResource {
     readonly id: string;
     /** Type and name of the parent resource, from the resource options (absent for roots). */
     parent?: { type: string; name: string };
+    /** Resource options that matter to the tests, as the component passed them. */
+    opts?: { ignoreChanges?: string[]; deleteBeforeReplace?: boolean; dependsOn?: string[]; additionalSecretOutputs?: string[] };
     /** The state the mock returned (inputs plus computed properties). */
     readonly state: Record<string, any>;
     /** False for component resources. */
@@ -63,6 +65,7 @@ export function installAwsMocks(): AwsMocks {
     const resources: RecordedResource[] = [];
     const calls: RecordedCall[] = [];
     const parents = new Map<string, { type: string; name: string }>();
+    const options = new Map<string, RecordedResource["opts"]>();
     const subnets = new Map<string, { cidr: string; zone: string }>();
     let counter = 0;
 
@@ -134,12 +137,12 @@ export function installAwsMocks(): AwsMocks {
         {
             newResource(args) {
                 if (!args.custom) {
-                    resources.push({ type: args.type, name: args.name, id: "", inputs: args.inputs, state: args.inputs, custom: false, parent: parents.get(`${args.type}::${args.name}`) });
+                    resources.push({ type: args.type, name: args.name, id: "", inputs: args.inputs, state: args.inputs, custom: false, parent: parents.get(`${args.type}::${args.name}`), opts: options.get(`${args.type}::${args.name}`) });
                     return { id: "", state: args.inputs };
                 }
                 const { id, extra } = computed(args.type, args.name, args.inputs);
                 const state = { ...args.inputs, ...extra };
-                resources.push({ type: args.type, name: args.name, id, inputs: args.inputs, state, custom: true, parent: parents.get(`${args.type}::${args.name}`) });
+                resources.push({ type: args.type, name: args.name, id, inputs: args.inputs, state, custom: true, parent: parents.get(`${args.type}::${args.name}`), opts: options.get(`${args.type}::${args.name}`) });
                 return { id, state };
             },
             call(args) {
@@ -147,6 +150,8 @@ export function installAwsMocks(): AwsMocks {
                 switch (args.token) {
                     case "aws:index/getAvailabilityZones:getAvailabilityZones":
                         return { id: MOCK_REGION, names: MOCK_ZONES, zoneIds: ["euw1-az1", "euw1-az2", "euw1-az3"], groupNames: [MOCK_REGION] };
+                    case "aws:index/getPartition:getPartition":
+                        return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
                     case "aws:ec2/getAmi:getAmi":
                         return { id: MOCK_AMI, imageId: MOCK_AMI, name: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250101", architecture: "x86_64" };
                     default:
@@ -161,8 +166,18 @@ export function installAwsMocks(): AwsMocks {
 
     const recordParents: pulumi.ResourceTransformation = (a) => {
         const p = a.opts.parent as (pulumi.Resource & { __pulumiType?: string; __name?: string }) | undefined;
+        const key = `${a.type}::${a.name}`;
+        const deps = a.opts.dependsOn === undefined ? undefined : ([] as unknown[]).concat(a.opts.dependsOn as unknown[]);
+        const o = a.opts as pulumi.CustomResourceOptions;
+        options.set(key, {
+            ignoreChanges: o.ignoreChanges,
+            deleteBeforeReplace: o.deleteBeforeReplace,
+            additionalSecretOutputs: o.additionalSecretOutputs,
+            dependsOn: deps?.map((d) => `${(d as any).__pulumiType}::${(d as any).__name}`),
+        });
+        const known = resources.find((r) => `${r.type}::${r.name}` === key);
+        if (known) (known as { opts?: RecordedResource["opts"] }).opts = options.get(key);
         if (p) {
-            const key = `${a.type}::${a.name}`;
             parents.set(key, { type: (p as any).__pulumiType, name: (p as any).__name });
             const rec = resources.find((r) => `${r.type}::${r.name}` === key);
             if (rec) rec.parent = parents.get(key);
@@ -185,6 +200,7 @@ export function installAwsMocks(): AwsMocks {
             resources.length = 0;
             calls.length = 0;
             parents.clear();
+            options.clear();
         },
     };
 }
@@ -197,4 +213,18 @@ export function valueOf<T>(o: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> {
 /** Wait until every resource registration started so far has reached the mocks. */
 export async function settle(): Promise<void> {
     for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 20));
+}
+
+/** The signature Pulumi marks secret values with when it serialises them (as the mocks see inputs). */
+export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+/** An input value as the mocks receive it when it was secret. */
+export function asSecretInput<T>(value: T): { [SECRET_SIG]: string; value: T } {
+    return { [SECRET_SIG]: SECRET_VALUE, value };
+}
+
+/** Whether a recorded input value was marked secret. */
+export function isSecretInput(v: unknown): boolean {
+    return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_SIG] === SECRET_VALUE;
 }
