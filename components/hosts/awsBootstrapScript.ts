@@ -21,7 +21,6 @@ export const BOOTSTRAP_SCRIPT = `#!/bin/bash
 # Every step is logged to the console and to /var/log/geth-swarm-bootstrap.log; a
 # failure prints the step that failed.
 set -Eeuo pipefail
-umask 077
 
 # GETH_SWARM_ROOT and GETH_SWARM_CONSOLE exist for the project's tests, which run this script
 # against stand-in commands; on a host both are unset.
@@ -119,6 +118,7 @@ install_aws_cli() {
     if apt-cache show awscli >/dev/null 2>&1; then
         retry 5 apt-get -o DPkg::Lock::Timeout=600 -q install -y awscli
     else
+        snap wait system seed.loaded
         retry 5 snap install aws-cli --classic
     fi
     aws --version
@@ -209,6 +209,8 @@ step "install the Docker engine"
 install_docker
 step "install the AWS CLI"
 install_aws_cli
+# From here on, every file the script creates (TLS material, token files) is root-only.
+umask 077
 step "read the instance's address and region (IMDSv2)"
 PRIVATE_IP="$(imds local-ipv4)"
 REGION="$(imds placement/region)"
