@@ -158,7 +158,12 @@ export class NodesStack extends pulumi.ComponentResource {
                     rpcUrls: rpcEndpoints,
                     chainId: config.chain.chainId,
                     timeoutSeconds: args.timeoutSeconds ?? config.readinessTimeoutSeconds,
-                    triggers: Object.values(rendered.services).map((s) => s.id),
+                    // Re-run the wait whenever what the nodes run changes: new configs or secrets get new names.
+                    triggers: [
+                        ...Object.values(rendered.services).map((s) => s.id),
+                        ...Object.values(rendered.configs).map((c) => c.name),
+                        ...Object.values(rendered.secrets).map((s) => s.name),
+                    ],
                 },
                 { parent: this, dependsOn: Object.values(rendered.services) },
             );

@@ -119,17 +119,19 @@ export function renderStackResources(args: StackResourcesArgs): StackResources {
     });
     const labels = labelList(objectLabels(shape.stack));
 
+    // Networks and the static parts of services (name, labels, mode, ports) come from the
+    // shape: they depend on the config only, so `pulumi preview` shows them even while
+    // host addresses or keys are still unknown.
     const networks: Record<string, docker.Network> = {};
     for (const n of shape.networks) {
         if (n.external) continue;
-        const net = spec.apply((s) => s.networks.find((x) => x.key === n.key)!);
         networks[n.key] = new docker.Network(
             `${namePrefix}-network-${n.key}`,
             {
-                name: net.name,
-                driver: net.driver,
-                attachable: net.attachable,
-                options: net.encrypted.apply((e): Record<string, string> => (e ? { encrypted: "" } : {})),
+                name: n.name,
+                driver: n.driver,
+                attachable: n.attachable,
+                options: n.encrypted ? { encrypted: "" } : {},
                 labels,
             },
             // A network keeps its name: a replacement must remove the old one first.
@@ -164,19 +166,17 @@ export function renderStackResources(args: StackResourcesArgs): StackResources {
         configs: pulumi.all(Object.fromEntries(Object.entries(configs).map(([k, c]) => [k, c.id]))),
     };
     const services: Record<string, docker.Service> = {};
+    const noIds = { networks: {}, secrets: {}, configs: {} };
     for (const svc of shape.services) {
-        const svcArgs = pulumi.all([spec, ids.networks, ids.secrets, ids.configs]).apply(([s, networkIds, secretIds, configIds]) =>
-            serviceArgs(s, s.services.find((x) => x.key === svc.key)!, { networks: networkIds, secrets: secretIds, configs: configIds }),
+        const fixed = serviceArgs(shape, svc, noIds);
+        const taskSpec = pulumi.all([spec, ids.networks, ids.secrets, ids.configs]).apply(
+            ([s, networkIds, secretIds, configIds]) =>
+                serviceArgs(s, s.services.find((x) => x.key === svc.key)!, { networks: networkIds, secrets: secretIds, configs: configIds })
+                    .taskSpec as docker.types.input.ServiceTaskSpec,
         );
         services[svc.key] = new docker.Service(
             `${namePrefix}-service-${svc.key}`,
-            {
-                name: svcArgs.apply((a) => a.name as string),
-                labels: svcArgs.apply((a) => a.labels as docker.types.input.ServiceLabel[]),
-                mode: svcArgs.apply((a) => a.mode as docker.types.input.ServiceMode),
-                endpointSpec: svcArgs.apply((a) => a.endpointSpec as docker.types.input.ServiceEndpointSpec),
-                taskSpec: svcArgs.apply((a) => a.taskSpec as docker.types.input.ServiceTaskSpec),
-            },
+            { name: fixed.name, labels: fixed.labels, mode: fixed.mode, endpointSpec: fixed.endpointSpec, taskSpec },
             // A service keeps its name: a replacement must remove the old one first.
             opts({ deleteBeforeReplace: true, dependsOn: [...(args.dependsOn ?? []), ...Object.values(networks)] }),
         );
