@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { formatEnode } from "../components/chain/enode";
 import { enodeIdOf, generateNodeKey } from "../components/chain/keys";
-import { GethSwarmConfig } from "../components/config/types";
+import { GethSwarmConfig, LABELS } from "../components/config/types";
 import type { SwarmHosts } from "../components/hosts/types";
 import { BootnodeEnodeCheck, SwarmNodeLabels } from "../components/swarm/resources";
 import { bootStackSpec } from "./boot";
@@ -93,7 +93,13 @@ export class BootStack extends pulumi.ComponentResource {
         if (args.applyNodeLabels ?? true) {
             nodeLabels = new SwarmNodeLabels(
                 `${name}-node-labels`,
-                { endpoint, hosts: hosts.hosts.map((h) => ({ name: h.name, labels: { ...h.labels } })), timeoutSeconds },
+                {
+                    endpoint,
+                    hosts: hosts.hosts.map((h) => ({ name: h.name, labels: { ...h.labels } })),
+                    timeoutSeconds,
+                    // The project's reserved keys: a stale `geth-swarm.boot` or `role=miner` would misplace services.
+                    owned: { keys: [LABELS.role], prefixes: ["geth-swarm."] },
+                },
                 { parent: this, dependsOn: hosts.dependsOn },
             );
         }

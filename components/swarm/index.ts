@@ -9,7 +9,7 @@ export type { FormManager, FormNode, FormSwarmOptions, SwarmEngine, SwarmFormati
 export { pollUntil, formatDuration } from "./poll";
 export type { PollOptions } from "./poll";
 export { applyNodeLabels, SwarmNodesNotReadyError } from "./labels";
-export type { ApplyNodeLabelsOptions, HostLabels, NodeLabelResult } from "./labels";
+export type { ApplyNodeLabelsOptions, HostLabels, NodeLabelResult, OwnedLabels } from "./labels";
 export {
     BootnodeEnodeMismatchError, BootnodeNoAnswerError, demuxDockerLogs, enodeNodeId, enodesInLogs, parseDockerTime,
     readBootnodeEnode, verifyBootnodeEnode,

@@ -8,9 +8,21 @@ export interface HostLabels {
     readonly labels: Readonly<Record<string, string>>;
 }
 
+/** Label keys the caller owns: on the listed hosts, owned labels that are not wanted are removed. */
+export interface OwnedLabels {
+    readonly keys?: readonly string[];
+    readonly prefixes?: readonly string[];
+}
+
 export interface ApplyNodeLabelsOptions {
     /** How long to wait for every host to be a Ready swarm node. */
     readonly timeoutMs: number;
+    /**
+     * Labels this caller manages. An owned label a host carries but should not (e.g.
+     * `geth-swarm.boot` after the boot host moved) is removed; labels not owned are never
+     * touched. Default: none owned (labels are only added or overwritten).
+     */
+    readonly owned?: OwnedLabels;
     /** First pause between polls. Default 250 ms (backoff x1.6 up to 5 s). */
     readonly initialDelayMs?: number;
     readonly maxDelayMs?: number;
@@ -56,9 +68,18 @@ function findNode(nodes: readonly SwarmNode[], host: string): SwarmNode | string
     return ready[0];
 }
 
-function labelsMissing(node: SwarmNode, want: Readonly<Record<string, string>>): boolean {
+function isOwned(key: string, owned: OwnedLabels | undefined): boolean {
+    return (owned?.keys ?? []).includes(key) || (owned?.prefixes ?? []).some((p) => key.startsWith(p));
+}
+
+/** The labels the node should carry, or undefined when it already does. */
+function desiredLabels(node: SwarmNode, want: Readonly<Record<string, string>>, owned: OwnedLabels | undefined): Record<string, string> | undefined {
     const have = node.Spec.Labels ?? {};
-    return Object.entries(want).some(([k, v]) => have[k] !== v);
+    const next: Record<string, string> = {};
+    for (const [k, v] of Object.entries(have)) if (!isOwned(k, owned) || k in want) next[k] = v;
+    Object.assign(next, want);
+    const same = Object.keys(next).length === Object.keys(have).length && Object.entries(next).every(([k, v]) => have[k] === v);
+    return same ? undefined : next;
 }
 
 /** Docker's answer when the version index is stale: read again and retry. */
@@ -69,8 +90,9 @@ function isOutOfSequence(e: unknown): boolean {
 /**
  * Wait (bounded, polling with backoff) until every host is a Ready swarm node, matched
  * by node hostname, then set its labels: read-modify-write of the node spec with the
- * node's version index, keeping labels set by others and overwriting ours. A node that
- * already carries the labels is not updated. A stale version (another writer got in
+ * node's version index, keeping labels set by others, overwriting ours and removing owned
+ * labels that are no longer wanted ({@link ApplyNodeLabelsOptions.owned}). A node that
+ * already carries exactly the labels is not updated. A stale version (another writer got in
  * between) is retried with a fresh read.
  *
  * @throws SwarmNodesNotReadyError naming the hosts that did not show up and the nodes seen.
@@ -111,11 +133,12 @@ export async function applyNodeLabels(
         const host = hosts[i];
         let node = ready[i];
         for (let attempt = 0; ; attempt++) {
-            if (!labelsMissing(node, host.labels)) {
+            const labels = desiredLabels(node, host.labels, opts.owned);
+            if (!labels) {
                 results.push({ host: host.name, nodeId: node.ID, updated: false });
                 break;
             }
-            const spec = { ...node.Spec, Labels: { ...(node.Spec.Labels ?? {}), ...host.labels } };
+            const spec = { ...node.Spec, Labels: labels };
             try {
                 await docker.getNode(node.ID).update({ _query: { version: node.Version.Index }, _body: spec });
                 results.push({ host: host.name, nodeId: node.ID, updated: true });

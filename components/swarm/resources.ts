@@ -27,12 +27,18 @@ export interface SwarmNodeLabelsArgs {
     readonly hosts: pulumi.Input<pulumi.Input<{ name: pulumi.Input<string>; labels: pulumi.Input<Record<string, pulumi.Input<string>>> }>[]>;
     /** How long to wait for the hosts to be Ready swarm nodes. Default 600. */
     readonly timeoutSeconds?: pulumi.Input<number>;
+    /**
+     * Label keys (exact, or by prefix) this resource manages: on the listed hosts, owned
+     * labels that are not wanted are removed. Default: none (labels are only added or overwritten).
+     */
+    readonly owned?: pulumi.Input<{ keys?: pulumi.Input<pulumi.Input<string>[]>; prefixes?: pulumi.Input<pulumi.Input<string>[]> }>;
 }
 
 interface LabelInputs {
     endpoint: DockerEndpoint;
     hosts: { name: string; labels: Record<string, string> }[];
     timeoutSeconds?: number;
+    owned?: { keys?: string[]; prefixes?: string[] };
 }
 interface LabelOuts {
     nodeIds: Record<string, string>;
@@ -41,12 +47,15 @@ interface LabelOuts {
 }
 
 function labelFingerprint(inputs: LabelInputs): string {
-    return JSON.stringify(inputs.hosts.map((h) => [h.name, Object.entries(h.labels).sort()]));
+    return JSON.stringify([inputs.hosts.map((h) => [h.name, Object.entries(h.labels).sort()]), inputs.owned ?? {}]);
 }
 
 async function runLabels(inputs: LabelInputs): Promise<LabelOuts> {
     const docker = connectDocker(inputs.endpoint, { timeoutMs: API_TIMEOUT_MS });
-    const results = await applyNodeLabels(docker, inputs.hosts, { timeoutMs: (inputs.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000 });
+    const results = await applyNodeLabels(docker, inputs.hosts, {
+        timeoutMs: (inputs.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
+        owned: inputs.owned,
+    });
     return { nodeIds: Object.fromEntries(results.map((r) => [r.host, r.nodeId])), fingerprint: labelFingerprint(inputs) };
 }
 
@@ -79,7 +88,7 @@ export class SwarmNodeLabels extends pulumi.dynamic.Resource {
         super(
             swarmNodeLabelsProvider,
             name,
-            { endpoint: args.endpoint, hosts: args.hosts, timeoutSeconds: args.timeoutSeconds, nodeIds: undefined, fingerprint: undefined },
+            { endpoint: args.endpoint, hosts: args.hosts, timeoutSeconds: args.timeoutSeconds, owned: args.owned, nodeIds: undefined, fingerprint: undefined },
             opts,
             "geth-swarm",
             "SwarmNodeLabels",

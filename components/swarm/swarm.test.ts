@@ -247,3 +247,24 @@ describe("waitForChain against JSON-RPC servers", () => {
         expect(err.message).toContain(`${stuck.url}: chain id 4242, 3 peers, head stuck at 100`);
     });
 });
+
+describe("applyNodeLabels with owned labels", () => {
+    it("removes owned labels a host should no longer carry and leaves the rest", async () => {
+        const fake = new FakeDocker(() => [
+            node("w1", "worker", "ready", { "geth-swarm.boot": "true", "geth-swarm.host": "worker", role: "miner", team: "blue" }, 5),
+            node("w2", "worker-2", "ready", { "geth-swarm.host": "worker-2" }, 6),
+        ]);
+        const res = await applyNodeLabels(
+            fake,
+            [
+                { name: "worker", labels: { "geth-swarm.host": "worker" } },
+                { name: "worker-2", labels: { "geth-swarm.host": "worker-2" } },
+            ],
+            { timeoutMs: 1000, ...FAST, owned: { keys: ["role"], prefixes: ["geth-swarm."] } },
+        );
+        expect(res.map((r) => r.updated)).toEqual([true, false]);
+        expect(fake.updates).toEqual([
+            { id: "w1", options: { _query: { version: 5 }, _body: { Role: "worker", Availability: "active", Labels: { "geth-swarm.host": "worker", team: "blue" } } } },
+        ]);
+    });
+});

@@ -223,6 +223,15 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
         expect(signersFile).toContain(`miner-worker 0 ${addresses[0].toLowerCase()}\n`);
     });
 
+    it("publishes every port of every service in host mode, UDP where discovery runs", () => {
+        const ports = ofType(d.records, DOCKER.service).flatMap((r) => r.inputs.endpointSpec.ports.map((p: any) => ({ service: r.inputs.name, ...p })));
+        expect(ports.length).toBe(7);
+        for (const p of ports) expect(p.publishMode, `${p.service} ${p.targetPort}`).toBe("host");
+        expect(ports.filter((p) => p.protocol === "udp").map((p) => `${p.service}:${p.targetPort}`).sort()).toEqual([
+            "boot_bootnode:30301", "nodes_miner:30303", "nodes_node:30303",
+        ]);
+    });
+
     it("labels every object with its stack", () => {
         for (const r of d.records.filter((x) => [DOCKER.service, DOCKER.network, DOCKER.secret, DOCKER.config].includes(x.type))) {
             expect(labelsOf(r.inputs.labels)[NS], r.name).toBe(r.name.startsWith("ref-boot") ? "boot" : "nodes");
@@ -275,6 +284,7 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
             { name: "miner-worker", labels: { "geth-swarm.host": "miner-worker", role: "miner", "geth-swarm.signer": "0" } },
         ]);
         expect(labels.timeoutSeconds).toBe(600);
+        expect(labels.owned).toEqual({ keys: ["role"], prefixes: ["geth-swarm."] });
         const check = one(d.records, DOCKER.enodeCheck, "ref-boot-enode-check").inputs;
         expect(check.serviceName).toBe("boot_bootnode");
         expect(check.expectedEnode).toBe(await value(d.boot.enode));
