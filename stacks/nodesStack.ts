@@ -55,6 +55,12 @@ export interface NodesStackArgs {
     readonly waitForChain?: boolean;
     /** Bound of the chain wait, in seconds. Default `config.readinessTimeoutSeconds`. */
     readonly timeoutSeconds?: pulumi.Input<number>;
+    /**
+     * What every child waits for besides `hosts.dependsOn`: pass the `BootStack`, whose
+     * network the services join (a component's `dependsOn` option alone does not make its
+     * children wait). Default: none.
+     */
+    readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
 /**
@@ -66,7 +72,7 @@ export interface NodesStackArgs {
  * Every miner task can read every signer key secret: see {@link nodesStackSpec} for why
  * that was accepted.
  *
- * Give it `dependsOn: [boot]` (the `BootStack`): it joins the boot stack's network.
+ * Pass the `BootStack` in `args.dependsOn`: the services join the boot stack's network.
  */
 export class NodesStack extends pulumi.ComponentResource {
     /** JSON-RPC URLs of the node hosts (every non-miner host's `rpcUrl`). */
@@ -145,7 +151,7 @@ export class NodesStack extends pulumi.ComponentResource {
             namePrefix: name,
             parent: this,
             provider,
-            dependsOn: hosts.dependsOn,
+            dependsOn: [...hosts.dependsOn, ...(args.dependsOn ?? [])],
         });
 
         const rpcHosts = hosts.hosts.filter((h) => h.class !== "miner");

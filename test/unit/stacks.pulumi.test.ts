@@ -35,7 +35,7 @@ interface Deployed {
 async function deploy(prefix: string, raw: Record<string, unknown> = {}): Promise<Deployed> {
     const { config, hosts } = fixture(raw);
     const boot = new BootStack(`${prefix}-boot`, { config, hosts });
-    const nodes = new NodesStack(`${prefix}-nodes`, { config, hosts, enode: boot.enode }, { dependsOn: [boot] });
+    const nodes = new NodesStack(`${prefix}-nodes`, { config, hosts, enode: boot.enode, dependsOn: [boot] });
     const all = [
         boot, nodes, boot.provider, nodes.provider, boot.network,
         ...Object.values(boot.services), ...Object.values(nodes.services),
