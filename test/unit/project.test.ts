@@ -68,3 +68,16 @@ describe("README", () => {
         expect(text.slice(start + REFERENCE_BEGIN.length, end).trim()).toBe(configReferenceMarkdown());
     });
 });
+
+describe("the package's public API (components/index.ts, built to package.json's main)", () => {
+    it("exports the components and the chain functions under their documented names", async () => {
+        const api = await import("../../components");
+        for (const name of [
+            "GethSwarm", "SwarmVpc", "SwarmFirewall", "AwsSwarmHosts", "LocalSwarmHosts", "BootStack", "NodesStack",
+            "enodeFromNodeKey", "parseEnode", "signerAddress", "buildCliqueGenesis", "resolveConfig", "loadConfig",
+            "applyNodeLabels", "waitForChain", "formSwarm", "bootStackSpec", "nodesStackSpec", "renderCompose",
+        ]) {
+            expect(typeof (api as Record<string, unknown>)[name], name).toBe("function");
+        }
+    });
+});

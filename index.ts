@@ -1,0 +1,28 @@
+/**
+ * The geth-swarm Pulumi program (`Pulumi.yaml` names this file as `main`): reads and
+ * validates the stack's config, then stands up the whole network for its target.
+ *
+ *   pulumi stack select local && pulumi up   # docker-in-docker hosts on your engine
+ *   pulumi stack select dev && pulumi up     # EC2 hosts in a new VPC (AWS)
+ */
+import { GethSwarm, loadConfig } from "./components";
+
+// Fails here, before any resource exists, with one error listing every config problem.
+const config = loadConfig();
+
+const net = new GethSwarm("geth", { config });
+
+/** Enode URL of the bootnode (derived from its key; checked against the running bootnode). */
+export const enode = net.enode;
+/** JSON-RPC endpoints of the node hosts. */
+export const rpcEndpoints = net.rpcEndpoints;
+/** The swarm visualizer (reachable from adminCidrs on AWS, 127.0.0.1 locally). */
+export const visualizerUrl = net.visualizerUrl;
+/** The manager's Docker API (TLS; the client certificate is in the Pulumi state as a secret). */
+export const managerApi = net.managerApi;
+/** Clique signer addresses. */
+export const signerAddresses = net.signerAddresses;
+/** Swarm stack names (`docker stack ls`). */
+export const stackNames = net.stackNames;
+/** The target the stack was built for. */
+export const target = config.target;
