@@ -131,7 +131,7 @@ describe("AwsSwarmHosts with the reference scenario (manager + worker in zone a,
             expect(t.opts?.ignoreChanges).toEqual(["value"]);
         }
         expect(p("tls-ca-cert").inputs).toMatchObject({ name: "/geth-swarm/dev/hosts/tls/ca-cert", type: "String", value: asSecretInput(fakePem("CERTIFICATE", "hosts-ca")) });
-        expect(p("tls-server-cert").inputs).toMatchObject({ name: "/geth-swarm/dev/hosts/tls/server-cert", type: "String", value: asSecretInput(fakePem("CERTIFICATE", "hosts-server-cert")) });
+        expect(p("tls-server-cert").inputs).toMatchObject({ name: "/geth-swarm/dev/hosts/tls/server-cert", type: "String", value: asSecretInput(fakePem("CERTIFICATE", "hosts-server")) });
         expect(p("tls-server-key").inputs).toMatchObject({ name: "/geth-swarm/dev/hosts/tls/server-key", type: "SecureString", value: asSecretInput(fakePem("EC PRIVATE KEY", "hosts-server-key")) });
         // The leader is created only once its TLS material and the token parameters exist.
         const deps = mocks.named(INSTANCE, "hosts-manager").opts?.dependsOn ?? [];
@@ -205,8 +205,8 @@ describe("AwsSwarmHosts with the reference scenario (manager + worker in zone a,
         for (const v of keyInputs) expect(isSecretInput(v)).toBe(true);
         const csr = mocks.named("tls:index/certRequest:CertRequest", "hosts-server-csr").inputs;
         expect(csr.ipAddresses).toEqual([eip.state.publicIp, "10.0.0.10", "127.0.0.1"]);
-        expect(mocks.named("tls:index/locallySignedCert:LocallySignedCert", "hosts-server-cert").inputs.allowedUses).toContain("server_auth");
-        expect(mocks.named("tls:index/locallySignedCert:LocallySignedCert", "hosts-client-cert").inputs.allowedUses).toContain("client_auth");
+        expect(mocks.named("tls:index/locallySignedCert:LocallySignedCert", "hosts-server").inputs.allowedUses).toContain("server_auth");
+        expect(mocks.named("tls:index/locallySignedCert:LocallySignedCert", "hosts-client").inputs.allowedUses).toContain("client_auth");
         const assoc = mocks.named("aws:ec2/eipAssociation:EipAssociation", "hosts-manager-eip").inputs;
         expect(assoc.allocationId).toBe(eip.state.allocationId);
         expect(assoc.instanceId).toBe(mocks.named(INSTANCE, "hosts-manager").id);
@@ -220,7 +220,7 @@ describe("AwsSwarmHosts with the reference scenario (manager + worker in zone a,
         expect(await valueOf(hosts.manager)).toEqual({
             host: `tcp://${eipIp}:2376`,
             caPem: fakePem("CERTIFICATE", "hosts-ca"),
-            certPem: fakePem("CERTIFICATE", "hosts-client-cert"),
+            certPem: fakePem("CERTIFICATE", "hosts-client"),
             keyPem: fakePem("EC PRIVATE KEY", "hosts-client-key"),
         });
         const inst = (n: string) => mocks.named(INSTANCE, `hosts-${n}`).state;

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import * as tls from "@pulumi/tls";
+import { createDockerCa, createDockerClientCert, createDockerServerCert } from "./dockerTls";
 import type { GethSwarmConfig, HostClass, HostPlan } from "../config/types";
 import { DOCKER_TLS_PORT } from "../network/firewallRules";
 import { hostAddress, parseIpv4Block, SubnetPlanError } from "../network/subnets";
@@ -149,58 +149,15 @@ export class AwsSwarmHosts extends pulumi.ComponentResource implements SwarmHost
         const tagsFor = (n: string, extra: Record<string, string> = {}) => ({ ...args.tags, Name: `${project}-${stack}-${n}`, project, stack, ...extra });
 
         // --- TLS: CA, server certificate for the leader's Docker API, client certificate.
-        const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, parent);
-        const ca = new tls.SelfSignedCert(
-            `${name}-ca`,
-            {
-                privateKeyPem: caKey.privateKeyPem,
-                isCaCertificate: true,
-                validityPeriodHours: 10 * 365 * 24,
-                allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
-                subject: { commonName: `geth-swarm ${stack} ${name} Docker CA`, organization: "geth-swarm" },
-            },
-            parent,
-        );
+        const ca = createDockerCa(`${name}-ca`, { commonName: `geth-swarm ${stack} ${name} Docker CA`, validityHours: 10 * 365 * 24 }, parent);
         const eip = new aws.ec2.Eip(`${name}-${leader.name}-eip`, { domain: "vpc", tags: tagsFor(`${leader.name}-api`, { host: leader.name }) }, parent);
-        const serverKey = new tls.PrivateKey(`${name}-server-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, parent);
-        const serverCsr = new tls.CertRequest(
-            `${name}-server-csr`,
-            {
-                privateKeyPem: serverKey.privateKeyPem,
-                subject: { commonName: `geth-swarm ${stack} ${leader.name} Docker API`, organization: "geth-swarm" },
-                ipAddresses: [eip.publicIp, leaderIp, "127.0.0.1"],
-                dnsNames: ["localhost"],
-            },
+        const serverCert = createDockerServerCert(
+            `${name}-server`,
+            ca,
+            { commonName: `geth-swarm ${stack} ${leader.name} Docker API`, ipAddresses: [eip.publicIp, leaderIp, "127.0.0.1"], validityHours: 5 * 365 * 24 },
             parent,
         );
-        const serverCert = new tls.LocallySignedCert(
-            `${name}-server-cert`,
-            {
-                certRequestPem: serverCsr.certRequestPem,
-                caPrivateKeyPem: caKey.privateKeyPem,
-                caCertPem: ca.certPem,
-                validityPeriodHours: 5 * 365 * 24,
-                allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
-            },
-            parent,
-        );
-        const clientKey = new tls.PrivateKey(`${name}-client-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, parent);
-        const clientCsr = new tls.CertRequest(
-            `${name}-client-csr`,
-            { privateKeyPem: clientKey.privateKeyPem, subject: { commonName: `geth-swarm ${stack} operator`, organization: "geth-swarm" } },
-            parent,
-        );
-        const clientCert = new tls.LocallySignedCert(
-            `${name}-client-cert`,
-            {
-                certRequestPem: clientCsr.certRequestPem,
-                caPrivateKeyPem: caKey.privateKeyPem,
-                caCertPem: ca.certPem,
-                validityPeriodHours: 5 * 365 * 24,
-                allowedUses: ["digital_signature", "key_encipherment", "client_auth"],
-            },
-            parent,
-        );
+        const clientCert = createDockerClientCert(`${name}-client`, ca, { commonName: `geth-swarm ${stack} operator`, validityHours: 5 * 365 * 24 }, parent);
 
         // --- SSM parameters (all removed by `pulumi destroy`).
         const path = checked.parameterPath;
@@ -222,7 +179,7 @@ export class AwsSwarmHosts extends pulumi.ComponentResource implements SwarmHost
         const managerToken = tokenParam("manager", names.managerToken);
         const tlsCaParam = new aws.ssm.Parameter(
             `${name}-tls-ca-cert`,
-            { name: names.tlsCa, type: "String", value: ca.certPem, description: "CA certificate of the swarm leader's Docker API", tags: ssmTags },
+            { name: names.tlsCa, type: "String", value: ca.caPem, description: "CA certificate of the swarm leader's Docker API", tags: ssmTags },
             parent,
         );
         const tlsCertParam = new aws.ssm.Parameter(
@@ -232,7 +189,7 @@ export class AwsSwarmHosts extends pulumi.ComponentResource implements SwarmHost
         );
         const tlsKeyParam = new aws.ssm.Parameter(
             `${name}-tls-server-key`,
-            { name: names.tlsKey, type: "SecureString", value: pulumi.secret(serverKey.privateKeyPem), description: "Server private key of the swarm leader's Docker API", tags: ssmTags },
+            { name: names.tlsKey, type: "SecureString", value: serverCert.keyPem, description: "Server private key of the swarm leader's Docker API", tags: ssmTags },
             parent,
         );
         const params = [workerToken, managerToken, tlsCaParam, tlsCertParam, tlsKeyParam];
@@ -337,7 +294,7 @@ export class AwsSwarmHosts extends pulumi.ComponentResource implements SwarmHost
         });
 
         this.manager = pulumi.secret(
-            pulumi.all([eip.publicIp, ca.certPem, clientCert.certPem, clientKey.privateKeyPem]).apply(([ip, caPem, certPem, keyPem]) => ({
+            pulumi.all([eip.publicIp, ca.caPem, clientCert.certPem, clientCert.keyPem]).apply(([ip, caPem, certPem, keyPem]) => ({
                 host: `tcp://${ip}:${DOCKER_TLS_PORT}`,
                 caPem,
                 certPem,
@@ -348,7 +305,7 @@ export class AwsSwarmHosts extends pulumi.ComponentResource implements SwarmHost
         this.leaderPrivateIp = leaderIp;
         this.leaderPublicIp = eip.publicIp;
         this.parameterPath = path;
-        this.caCertPem = ca.certPem;
+        this.caCertPem = ca.caPem;
 
         this.registerOutputs({
             manager: this.manager,
