@@ -1,0 +1,80 @@
+// `npm run bench [-- <part>...] [--runs N]`: measures what users feel and writes the figures
+// to test/bench/results.json (one section per part), then draws test/bench/results.png.
+//
+//   graph       the Pulumi program under mocks at 3, 30 and 100 hosts (no lab, ~2 min)
+//   lab         time to a healthy network on the lab swarm at 3, 6 and 9 hosts, and the
+//               floor it is compared with (geth start-up + one Clique period); root, Linux
+//   throughput  a bounded burst of transfers through one node's RPC; root, Linux
+//   suites      wall time of `npm test` (x3) and of `npm run test:lab` (x1)
+//   chart       only redraw the chart from results.json
+//
+// No part asserts a timing; each prints progress lines as it goes (the whole run takes many
+// minutes) and rewrites only its own section of results.json.
+import { BENCH_RESULTS, writeSection } from "./results";
+
+const PARTS = ["graph", "lab", "throughput", "suites", "chart"] as const;
+type Part = (typeof PARTS)[number];
+
+const t0 = Date.now();
+function log(m: string): void {
+    const s = ((Date.now() - t0) / 1000).toFixed(0).padStart(5);
+    process.stderr.write(`[bench ${s}s] ${m}\n`);
+}
+
+interface Options {
+    parts: Part[];
+    runs?: number;
+    sizes?: number[];
+    labRunsFromEnv?: number;
+}
+
+function parseArgs(argv: string[]): Options {
+    const parts: Part[] = [];
+    let runs: number | undefined;
+    let sizes: number[] | undefined;
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        if (a === "--runs") runs = Number(argv[++i]);
+        else if (a === "--sizes") sizes = argv[++i].split(",").map(Number);
+        else if ((PARTS as readonly string[]).includes(a)) parts.push(a as Part);
+        else if (a === "-h" || a === "--help") {
+            process.stdout.write(`usage: npm run bench [-- ${PARTS.join("|")} ...] [--runs N] [--sizes a,b,c]\n`);
+            process.exit(0);
+        } else throw new Error(`unknown argument ${a}; parts are ${PARTS.join(", ")}`);
+    }
+    if (runs !== undefined && (!Number.isInteger(runs) || runs < 1)) throw new Error("--runs takes a positive integer");
+    if (sizes && sizes.some((n) => !Number.isInteger(n))) throw new Error("--sizes takes integers, e.g. 3,30,100");
+    return { parts: parts.length ? parts : ["graph", "lab", "throughput", "suites", "chart"], runs, sizes };
+}
+
+async function main(): Promise<void> {
+    const o = parseArgs(process.argv.slice(2));
+    log(`parts: ${o.parts.join(", ")}; results: ${BENCH_RESULTS}`);
+    for (const part of o.parts) {
+        const t = Date.now();
+        log(`--- ${part}`);
+        switch (part) {
+            case "graph": {
+                const { runGraphBench } = await import("./graphBench");
+                const r = await runGraphBench({ sizes: o.sizes, runs: o.runs, log });
+                writeSection("graph", r);
+                for (const s of r.sizes) log(`graph: ${s.hosts} hosts: ${s.resources} resources, ${s.graphMs.median} ms (${s.graphMs.min}–${s.graphMs.max}), ${s.msPerResource} ms/resource`);
+                for (const s of r.segments) log(`graph: ${s.from}→${s.to} hosts: ${s.resourcesPerHost} resources/host, ${s.msPerHost} ms/host`);
+                log(`graph: per-host time slope ratio (last/first segment) ${r.slopeRatio} (per round ${r.slopeRatioByRound.min}–${r.slopeRatioByRound.max})`);
+                break;
+            }
+            default:
+                throw new Error(`part ${part} is not available yet`);
+        }
+        log(`--- ${part} done in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+    }
+    log(`all done; figures in ${BENCH_RESULTS}`);
+}
+
+main().then(
+    () => process.exit(0),
+    (e: unknown) => {
+        log(`failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        process.exit(1);
+    },
+);
