@@ -63,6 +63,11 @@ async function main(): Promise<void> {
                 log(`graph: per-host time slope ratio (last/first segment) ${r.slopeRatio} (per round ${r.slopeRatioByRound.min}–${r.slopeRatioByRound.max})`);
                 break;
             }
+            case "lab": {
+                const { runLabBench } = await import("./labBench");
+                writeSection("lab", await runLabBench({ sizes: o.sizes, runs: o.runs, log }));
+                break;
+            }
             default:
                 throw new Error(`part ${part} is not available yet`);
         }
