@@ -6,7 +6,7 @@ import { GethSwarmConfig, LABELS } from "../components/config/types";
 import type { SwarmHosts } from "../components/hosts/types";
 import { BootnodeEnodeCheck, SwarmNodeLabels } from "../components/swarm/resources";
 import { bootStackSpec } from "./boot";
-import { managerProvider, secretEndpoint } from "./common";
+import { inheritedDependsOn, managerProvider, secretEndpoint } from "./common";
 import { contentDigest } from "./files";
 import { renderStackResources } from "./resources";
 import { BOOT_STACK, StackSpec } from "./spec";
@@ -100,7 +100,7 @@ export class BootStack extends pulumi.ComponentResource {
                     // The project's reserved keys: a stale `geth-swarm.boot` or `role=miner` would misplace services.
                     owned: { keys: [LABELS.role], prefixes: ["geth-swarm."] },
                 },
-                { parent: this, dependsOn: hosts.dependsOn },
+                { parent: this, dependsOn: [...hosts.dependsOn, ...inheritedDependsOn(opts)] },
             );
         }
 
@@ -115,7 +115,7 @@ export class BootStack extends pulumi.ComponentResource {
             namePrefix: name,
             parent: this,
             provider,
-            dependsOn: [...hosts.dependsOn, ...(nodeLabels ? [nodeLabels] : [])],
+            dependsOn: [...hosts.dependsOn, ...inheritedDependsOn(opts), ...(nodeLabels ? [nodeLabels] : [])],
         });
 
         const enode = pulumi

@@ -23,3 +23,14 @@ export function managerProvider(name: string, manager: pulumi.Output<DockerEndpo
 export function secretEndpoint(hosts: SwarmHosts): pulumi.Output<DockerEndpoint> {
     return pulumi.secret(hosts.manager);
 }
+
+/**
+ * The resources of a component's own `dependsOn` option, for its children: Pulumi does
+ * not make a component's children wait for what the component depends on.
+ */
+export function inheritedDependsOn(opts: pulumi.ComponentResourceOptions | undefined): pulumi.Input<pulumi.Resource>[] {
+    const d = opts?.dependsOn;
+    if (d === undefined) return [];
+    if (Array.isArray(d)) return d;
+    return [d as pulumi.Input<pulumi.Resource>];
+}

@@ -7,7 +7,7 @@ import { GethSwarmConfig } from "../components/config/types";
 import type { SwarmHosts } from "../components/hosts/types";
 import { ChainReady } from "../components/swarm/resources";
 import { bootNetworkName } from "./boot";
-import { managerProvider } from "./common";
+import { inheritedDependsOn, managerProvider } from "./common";
 import { contentDigest } from "./files";
 import { NodesStackInput, nodesStackSpec } from "./nodes";
 import { renderStackResources } from "./resources";
@@ -56,9 +56,9 @@ export interface NodesStackArgs {
     /** Bound of the chain wait, in seconds. Default `config.readinessTimeoutSeconds`. */
     readonly timeoutSeconds?: pulumi.Input<number>;
     /**
-     * What every child waits for besides `hosts.dependsOn`: pass the `BootStack`, whose
-     * network the services join (a component's `dependsOn` option alone does not make its
-     * children wait). Default: none.
+     * What every child waits for besides `hosts.dependsOn` and the component's own
+     * `dependsOn` option (both are passed on): the `BootStack`, whose network the services
+     * join. Default: none.
      */
     readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -72,7 +72,8 @@ export interface NodesStackArgs {
  * Every miner task can read every signer key secret: see {@link nodesStackSpec} for why
  * that was accepted.
  *
- * Pass the `BootStack` in `args.dependsOn`: the services join the boot stack's network.
+ * Make it depend on the `BootStack` (`args.dependsOn` or the `dependsOn` option, both
+ * reach every child): the services join the boot stack's network.
  */
 export class NodesStack extends pulumi.ComponentResource {
     /** JSON-RPC URLs of the node hosts (every non-miner host's `rpcUrl`). */
@@ -151,7 +152,7 @@ export class NodesStack extends pulumi.ComponentResource {
             namePrefix: name,
             parent: this,
             provider,
-            dependsOn: [...hosts.dependsOn, ...(args.dependsOn ?? [])],
+            dependsOn: [...hosts.dependsOn, ...(args.dependsOn ?? []), ...inheritedDependsOn(opts)],
         });
 
         const rpcHosts = hosts.hosts.filter((h) => h.class !== "miner");
