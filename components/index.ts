@@ -13,5 +13,8 @@ export * from "./hosts/awsSwarmHosts";
 export * from "./hosts/localSwarmHosts";
 export * from "./hosts/dockerTls";
 export * from "./swarm";
+export { SwarmFormation } from "./swarm/formResource";
+export { BootnodeEnodeCheck, ChainReady, SwarmNodeLabels } from "./swarm/resources";
+export { LocalImagePreload } from "./hosts/localImagePreload";
 export * from "../stacks";
 export * from "./gethSwarm";

@@ -67,6 +67,9 @@ export interface SwarmFormationResult {
 export class SwarmFormationError extends Error {
     constructor(message: string) {
         super(message);
+        // Set explicitly: Pulumi's closure serialisation of the dynamic provider rewrites
+        // `super(message)` so that the message would be lost.
+        this.message = message;
         this.name = "SwarmFormationError";
     }
 }
