@@ -18,6 +18,8 @@ const MILESTONES = ["labelsApplied", "bootRunning", "enodeReadBack", "nodesDeplo
 export interface LabRun {
     hosts: number;
     round: number;
+    /** The host that runs the bootnode (and a node). */
+    bootHost: string;
     /** The lab's own set-up (daemons, image load) and the swarm formation inside it, seconds. */
     labSetupSeconds: number;
     swarmFormedSeconds: number;
@@ -25,11 +27,15 @@ export interface LabRun {
     milestones: Milestones;
     /** Swarm formation + deploy until all heads are equal. */
     totalSeconds: number;
+    /** Set when the network did not become healthy in time: why (the run counts in no median). */
+    failed?: string;
 }
 
 export interface LabSize {
     hosts: number;
     runs: number;
+    /** Runs whose network never became healthy within the deploy timeout. */
+    failedRuns: number;
     swarmFormedSeconds: Summary;
     milestones: Record<string, Summary>;
     /** Deploy start to heads equal (the stacks' part). */
@@ -147,7 +153,8 @@ export async function serviceStartFloor(lab: Lab, image: string, genesis: string
     return summarize(times, 2);
 }
 
-export async function runLabBench(opts: { sizes?: number[]; runs?: number; log: (m: string) => void }): Promise<LabResults> {
+export async function runLabBench(opts: { sizes?: number[]; runs?: number; deployTimeoutMs?: number; log: (m: string) => void }): Promise<LabResults> {
+    const deployTimeoutMs = opts.deployTimeoutMs ?? 180_000;
     const sizes = opts.sizes ?? [3, 6, 9];
     const rounds = opts.runs ?? 3;
     const log = opts.log;
@@ -173,17 +180,18 @@ export async function runLabBench(opts: { sizes?: number[]; runs?: number; log: 
                     log("lab: floor, geth as one swarm service (3 runs) on an idle swarm");
                     serviceStartSeconds = await serviceStartFloor(lab, config.images.geth, genesis, config.chain.chainId, 3, log);
                 }
-                const net = await deployNetwork(lab, config, log);
-                const m = net.milestones;
-                runs.push({
-                    hosts: n,
-                    round: r + 1,
-                    labSetupSeconds: round(lab.timings.totalSeconds),
-                    swarmFormedSeconds: round(lab.timings.swarmSeconds),
-                    milestones: m,
-                    totalSeconds: round(lab.timings.swarmSeconds + (m.headsEqual ?? NaN)),
-                });
-                log(`  healthy ${m.headsEqual} s after the deploy started; ${round(lab.timings.swarmSeconds + (m.headsEqual ?? NaN))} s with the swarm formation`);
+                const swarmFormedSeconds = round(lab.timings.swarmSeconds);
+                const labSetupSeconds = round(lab.timings.totalSeconds);
+                try {
+                    const m = (await deployNetwork(lab, config, log, deployTimeoutMs)).milestones;
+                    const totalSeconds = round(lab.timings.swarmSeconds + (m.headsEqual ?? NaN));
+                    runs.push({ hosts: n, round: r + 1, bootHost: config.bootHost, labSetupSeconds, swarmFormedSeconds, milestones: m, totalSeconds });
+                    log(`  healthy ${m.headsEqual} s after the deploy started; ${totalSeconds} s with the swarm formation`);
+                } catch (e) {
+                    const failed = (e instanceof Error ? e.message : String(e)).slice(0, 2000);
+                    runs.push({ hosts: n, round: r + 1, bootHost: config.bootHost, labSetupSeconds, swarmFormedSeconds, milestones: {}, totalSeconds: NaN, failed });
+                    log(`  NOT HEALTHY: ${failed}`);
+                }
             } finally {
                 await lab.teardown();
             }
@@ -193,13 +201,14 @@ export async function runLabBench(opts: { sizes?: number[]; runs?: number; log: 
     const floorBase = serviceStartSeconds ?? processStartSeconds;
     const floorSeconds = round(floorBase.median + period, 2);
     const sizeResults: LabSize[] = sizes.map((n) => {
-        const rs = runs.filter((x) => x.hosts === n);
+        const rs = runs.filter((x) => x.hosts === n && !x.failed);
         const milestones: Record<string, Summary> = {};
         for (const k of MILESTONES) milestones[k] = summarize(rs.map((x) => x.milestones[k] ?? NaN));
         const total = summarize(rs.map((x) => x.totalSeconds));
         return {
             hosts: n,
             runs: rs.length,
+            failedRuns: runs.filter((x) => x.hosts === n && x.failed).length,
             swarmFormedSeconds: summarize(rs.map((x) => x.swarmFormedSeconds)),
             milestones,
             deployToHealthySeconds: milestones.headsEqual,

@@ -25,7 +25,6 @@ interface Options {
     parts: Part[];
     runs?: number;
     sizes?: number[];
-    labRunsFromEnv?: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -68,8 +67,19 @@ async function main(): Promise<void> {
                 writeSection("lab", await runLabBench({ sizes: o.sizes, runs: o.runs, log }));
                 break;
             }
-            default:
-                throw new Error(`part ${part} is not available yet`);
+            case "throughput": {
+                const { runThroughputBench } = await import("./throughput");
+                writeSection("throughput", await runThroughputBench({ log }));
+                break;
+            }
+            case "suites": {
+                const { runSuitesBench } = await import("./suites");
+                writeSection("suites", await runSuitesBench({ runs: o.runs, log }));
+                break;
+            }
+            case "chart":
+                log(`chart: ${await (await import("./chart")).drawChart(log)}`);
+                break;
         }
         log(`--- ${part} done in ${((Date.now() - t) / 1000).toFixed(0)} s`);
     }
