@@ -5,7 +5,7 @@
 //   lab         time to a healthy network on the lab swarm at 3, 6 and 9 hosts, and the
 //               floor it is compared with (geth start-up + one Clique period); root, Linux
 //   throughput  a bounded burst of transfers through one node's RPC; root, Linux
-//   suites      wall time of `npm test` (x3) and of `npm run test:lab` (x1)
+//   suites      wall time of `npm test` (x3) and of `npm run test:lab` (x1; --lab-suite-runs 0 skips it)
 //   chart       only redraw the chart from results.json
 //
 // No part asserts a timing; each prints progress lines as it goes (the whole run takes many
@@ -25,25 +25,28 @@ interface Options {
     parts: Part[];
     runs?: number;
     sizes?: number[];
+    labSuiteRuns?: number;
 }
 
 function parseArgs(argv: string[]): Options {
     const parts: Part[] = [];
     let runs: number | undefined;
     let sizes: number[] | undefined;
+    let labSuiteRuns: number | undefined;
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         if (a === "--runs") runs = Number(argv[++i]);
+        else if (a === "--lab-suite-runs") labSuiteRuns = Number(argv[++i]);
         else if (a === "--sizes") sizes = argv[++i].split(",").map(Number);
         else if ((PARTS as readonly string[]).includes(a)) parts.push(a as Part);
         else if (a === "-h" || a === "--help") {
-            process.stdout.write(`usage: npm run bench [-- ${PARTS.join("|")} ...] [--runs N] [--sizes a,b,c]\n`);
+            process.stdout.write(`usage: npm run bench [-- ${PARTS.join("|")} ...] [--runs N] [--sizes a,b,c] [--lab-suite-runs N]\n`);
             process.exit(0);
         } else throw new Error(`unknown argument ${a}; parts are ${PARTS.join(", ")}`);
     }
     if (runs !== undefined && (!Number.isInteger(runs) || runs < 1)) throw new Error("--runs takes a positive integer");
     if (sizes && sizes.some((n) => !Number.isInteger(n))) throw new Error("--sizes takes integers, e.g. 3,30,100");
-    return { parts: parts.length ? parts : ["graph", "lab", "throughput", "suites", "chart"], runs, sizes };
+    return { parts: parts.length ? parts : ["graph", "lab", "throughput", "suites", "chart"], runs, sizes, labSuiteRuns };
 }
 
 async function main(): Promise<void> {
@@ -74,7 +77,7 @@ async function main(): Promise<void> {
             }
             case "suites": {
                 const { runSuitesBench } = await import("./suites");
-                writeSection("suites", await runSuitesBench({ runs: o.runs, log }));
+                writeSection("suites", await runSuitesBench({ runs: o.runs, labRuns: o.labSuiteRuns, log }));
                 break;
             }
             case "chart":

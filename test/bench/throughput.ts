@@ -65,6 +65,8 @@ export interface ThroughputResults {
     /** transfersPerBlock / period. */
     limitPerSecond: number;
     rpcHost: string;
+    /** Set when not every node was healthy before the burst (the RPC node and the signer were). */
+    networkUnhealthy?: string;
     timeCapSeconds: number;
     /** Round-trip of eth_blockNumber to the RPC host, ms (median of 50). */
     rpcLatencyMs: number;
@@ -221,10 +223,14 @@ export async function runThroughputBench(opts: { log: (m: string) => void; count
     log(`throughput: 3-host lab, block period ${config.chain.blockPeriod} s, gas limit ${config.chain.gasLimit}`);
     const lab = await startLab({ hosts: labHostsFor(config), log: (m) => log(`  [lab] ${m}`) });
     try {
-        const net = await deployNetwork(lab, config, log);
-        // A node host that is not the manager, as a user would pick any node's RPC.
-        const rpcHost = net.nodeHosts.find((h) => h !== lab.manager.name) ?? net.nodeHosts[0];
+        // The burst needs the RPC node and the signer to be peers, not every node healthy.
+        const net = await deployNetwork(lab, config, log, 120_000, { tolerateUnhealthy: true });
+        // A node host other than the boot host (whose node is the one seen to stay without peers).
+        const rpcHost = net.nodeHosts.find((h) => h !== config.bootHost) ?? net.nodeHosts[0];
         const url = net.rpcUrl(rpcHost);
+        const head = await rpc<string>(url, "eth_blockNumber");
+        const peers = await rpc<string>(url, "net_peerCount");
+        if (hexNum(head) === 0 || hexNum(peers) === 0) throw new Error(`the RPC node ${rpcHost} has ${hexNum(peers)} peers at block ${hexNum(head)}: no burst possible`);
         const lat: number[] = [];
         for (let i = 0; i < 50; i++) {
             const t = performance.now();
@@ -251,6 +257,7 @@ export async function runThroughputBench(opts: { log: (m: string) => void; count
             transfersPerBlock: perBlock,
             limitPerSecond: round(perBlock / config.chain.blockPeriod, 1),
             rpcHost,
+            networkUnhealthy: net.unhealthy?.slice(0, 1000),
             timeCapSeconds: cap,
             rpcLatencyMs: round(lat[25], 2),
             bursts,
