@@ -1,0 +1,264 @@
+// Stands up a working geth network on a running lab from the project's own spec, the way
+// `pulumi up` would: the config layer's host plan (resolveConfig), node labels with the
+// project's applyNodeLabels, swarm secrets for the generated keys, the boot stack (its
+// enode read back with verifyBootnodeEnode), then the nodes stack. Both stacks are the
+// exported spec functions rendered as compose bundles and deployed with `docker stack deploy`.
+//
+//   const net = await deployNetwork(lab, { configOverrides: { minerCount: 3 } });
+//   await net.waitHealthy(60_000);
+//   const v = await net.view("manager");   // { host, peers, number, hash }
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { enodeFromNodeKey, parseEnode, signerAddress } from "../../components/chain";
+import { resolveConfig, type RawConfig } from "../../components/config";
+import type { GethSwarmConfig } from "../../components/config/types";
+import { applyNodeLabels, verifyBootnodeEnode } from "../../components/swarm";
+import { DATA_DIR, SecretSource, StackSpec, bootStackSpec, contentDigest, nodesStackSpec, secretsToCreate, writeComposeBundle } from "../../stacks";
+import { gethConsole, hexToNumber, randomKeyHex, randomPassword, rpc, taskContainer } from "./chain";
+import type { Lab } from "./hosts";
+import { waitFor } from "./exec";
+import { RESULTS_FILE, mergeResults } from "./results";
+
+/** The geth IPC socket inside a node or miner container. */
+export const IPC = `${DATA_DIR}/geth.ipc`;
+
+export interface DeployOptions {
+    /** Raw config values on top of the lab defaults (no visualizer, no encrypted overlay, 2 s blocks). */
+    configOverrides?: RawConfig;
+    /** Upper bound for the bootnode's enode read-back and for tasks to run. */
+    timeoutMs?: number;
+}
+
+/** What one geth node reports. */
+export interface NodeView {
+    host: string;
+    peers: number;
+    number: number;
+    hash: string;
+}
+
+export interface Network {
+    lab: Lab;
+    config: GethSwarmConfig;
+    bootnodeKey: string;
+    signerKeys: string[];
+    signerAddresses: string[];
+    /** The bootnode's enode URL as the stacks use it (derived from its key). */
+    enode: string;
+    bootSpec: StackSpec;
+    nodesSpec: StackSpec;
+    /** Hosts running `node` (RPC), hosts running `miner` (signers), both. */
+    nodeHosts: string[];
+    minerHosts: string[];
+    allHosts: string[];
+    bootnodeService: string;
+    /** `nodes_node` or `nodes_miner`, whichever runs on the host. */
+    serviceOf(host: string): string;
+    rpcUrl(host: string): string;
+    /** The running container of the host's geth task (on that host's engine). */
+    container(host: string): Promise<string>;
+    /** Evaluates JavaScript in the geth console of the host's geth task (IPC). */
+    console<T = unknown>(host: string, js: string): Promise<T>;
+    /** Peers and head of the host's geth: RPC on node hosts, the console on miner hosts. */
+    view(host: string): Promise<NodeView>;
+    /** Views of several hosts; a host that does not answer gives its error message instead. */
+    viewAll(hosts?: string[]): Promise<Array<NodeView | { host: string; error: string }>>;
+    /** Hash of block `n` on the host (undefined if it does not have it). */
+    blockHash(host: string, n: number): Promise<string | undefined>;
+    /** The node IDs of the host's peers. */
+    peerIds(host: string): Promise<string[]>;
+    /** The host's own node ID and advertised enode. */
+    enodeOf(host: string): Promise<string>;
+    /** Every given host has a peer and all are on the same head (number and hash); the common view. */
+    waitHealthy(timeoutMs: number, hosts?: string[]): Promise<NodeView[]>;
+    /** Running tasks of a service: task ID, node ID, container ID. */
+    runningTasks(service: string): Promise<Array<{ id: string; nodeId: string; containerId?: string; createdAt: string }>>;
+    /** Seconds from deploy of the nodes stack to tasks running, etc. */
+    timings: Record<string, number>;
+}
+
+export const isView = (v: NodeView | { host: string; error: string }): v is NodeView => !("error" in v);
+
+const seconds = (since: number) => Math.round((Date.now() - since) / 100) / 10;
+
+/** Writes the compose bundle (compose file + config files) to a temp dir and deploys it from there. */
+export async function deploySpec(lab: Lab, spec: StackSpec): Promise<void> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `gsl-${spec.stack}-`));
+    try {
+        const file = writeComposeBundle(spec, dir);
+        await lab.deployCompose(spec.stack, fs.readFileSync(file, "utf8"), { cwd: dir });
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+/** Deploys the boot and nodes stacks of `config` on the lab, whose host names must be the config's. */
+export async function deployNetwork(lab: Lab, opts: DeployOptions = {}): Promise<Network> {
+    const timeoutMs = opts.timeoutMs ?? 120_000;
+    const config = resolveConfig({ visualizer: false, encryptedOverlay: false, blockPeriod: 2, ...opts.configOverrides });
+    const planned = config.hosts.map((h) => h.name);
+    const have = lab.hosts.map((h) => h.name);
+    for (const h of planned) if (!have.includes(h)) throw new Error(`the config plans host ${h}, the lab has ${have.join(", ")}`);
+
+    const bootnodeKey = randomKeyHex();
+    const signerKeys = Array.from({ length: config.chain.signerCount }, () => randomKeyHex());
+    const signerPasswords = signerKeys.map(() => randomPassword());
+    const signerAddresses = signerKeys.map((k) => signerAddress(k));
+    const nodeHosts = config.hosts.filter((h) => h.class !== "miner").map((h) => h.name);
+    const minerHosts = config.hosts.filter((h) => h.class === "miner").map((h) => h.name);
+    const allHosts = [...nodeHosts, ...minerHosts];
+    const ipOf = (h: string) => lab.host(h).ip;
+    const timings: Record<string, number> = {};
+
+    const secretValue = (s: SecretSource) => (s.kind === "bootnodeKey" ? bootnodeKey : s.kind === "signerKey" ? signerKeys[s.index] : signerPasswords[s.index]);
+    const createSecrets = async (spec: StackSpec) => {
+        for (const s of secretsToCreate(spec)) {
+            await lab.manager.docker.createSecret({ Name: s.name, Labels: { ...s.labels }, Data: Buffer.from(secretValue(s.source), "utf8").toString("base64") });
+        }
+    };
+
+    await applyNodeLabels(
+        lab.manager.docker,
+        config.hosts.map((h) => ({ name: h.name, labels: { ...h.labels } })),
+        { timeoutMs: 60_000 },
+    );
+
+    const bootIp = ipOf(config.bootHost);
+    const bootSpec = bootStackSpec({ config, bootHostIp: bootIp, bootnodeKeyDigest: contentDigest(bootnodeKey) });
+    await createSecrets(bootSpec);
+    let t = Date.now();
+    await deploySpec(lab, bootSpec);
+    const enode = enodeFromNodeKey(bootnodeKey, bootIp, config.ports.bootnode);
+    const bootnodeService = bootSpec.services.find((s) => s.key === "bootnode")!.name;
+    await verifyBootnodeEnode(lab.manager.docker, bootnodeService, enode, { timeoutMs });
+    timings.bootDeployToEnodeSeconds = seconds(t);
+
+    const nodesSpec = nodesStackSpec({
+        config,
+        enode,
+        hosts: config.hosts.map((h) => ({ name: h.name, privateIp: ipOf(h.name), class: h.class, signerIndex: h.signerIndex })),
+        signers: signerKeys.map((k, i) => ({ address: signerAddresses[i], keyDigest: contentDigest(k), passwordDigest: contentDigest(signerPasswords[i]) })),
+    });
+    await createSecrets(nodesSpec);
+    t = Date.now();
+    await deploySpec(lab, nodesSpec);
+    const svcName = (key: string) => {
+        const s = nodesSpec.services.find((x) => x.key === key);
+        if (!s) throw new Error(`no service ${key} in ${nodesSpec.stack}`);
+        return s.name;
+    };
+    const serviceOf = (host: string) => svcName(minerHosts.includes(host) ? "miner" : "node");
+
+    const runningTasks: Network["runningTasks"] = async (service) => {
+        const tasks = (await lab.manager.docker.listTasks({ filters: { service: [service], "desired-state": ["running"] } })) as Array<{
+            ID: string;
+            NodeID: string;
+            CreatedAt: string;
+            Status: { State: string; ContainerStatus?: { ContainerID?: string } };
+        }>;
+        return tasks
+            .filter((x) => x.Status.State === "running")
+            .map((x) => ({ id: x.ID, nodeId: x.NodeID, containerId: x.Status.ContainerStatus?.ContainerID, createdAt: x.CreatedAt }));
+    };
+    await waitFor(
+        "node and miner tasks running on every planned host",
+        async () => {
+            const [n, m] = await Promise.all([runningTasks(svcName("node")), runningTasks(svcName("miner"))]);
+            const on = (tasks: Array<{ nodeId: string }>, hosts: string[]) => hosts.every((h) => tasks.some((x) => x.nodeId === lab.host(h).nodeId));
+            return on(n, nodeHosts) && on(m, minerHosts) ? true : undefined;
+        },
+        timeoutMs,
+    );
+    timings.nodesDeployToTasksRunningSeconds = seconds(t);
+
+    const consoleOf = <T>(host: string, js: string) => gethConsole<T>(lab, host, serviceOf(host), js, IPC);
+    const view = async (host: string): Promise<NodeView> => {
+        if (nodeHosts.includes(host)) {
+            const [peers, block] = await Promise.all([
+                rpc<string>(ipOf(host), config.ports.rpc, "net_peerCount", [], 3_000),
+                rpc<{ number: string; hash: string }>(ipOf(host), config.ports.rpc, "eth_getBlockByNumber", ["latest", false], 3_000),
+            ]);
+            return { host, peers: hexToNumber(peers), number: hexToNumber(block.number), hash: block.hash };
+        }
+        const v = await consoleOf<{ peers: number; number: number; hash: string }>(
+            host,
+            '(function(){var b=eth.getBlock("latest");return JSON.stringify({peers:admin.peers.length,number:b.number,hash:b.hash})})()',
+        );
+        return { host, ...v };
+    };
+    const viewAll: Network["viewAll"] = (hosts = allHosts) =>
+        Promise.all(hosts.map((h) => view(h).catch((e: unknown) => ({ host: h, error: e instanceof Error ? e.message.split("\n")[0] : String(e) }))));
+    const blockHash = async (host: string, n: number) => {
+        if (nodeHosts.includes(host)) {
+            const b = await rpc<{ hash: string } | null>(ipOf(host), config.ports.rpc, "eth_getBlockByNumber", [`0x${n.toString(16)}`, false], 3_000);
+            return b?.hash;
+        }
+        const h = await consoleOf<string | null>(host, `(function(){var b=eth.getBlock(${n});return b?b.hash:""})()`);
+        return h || undefined;
+    };
+    const peerIds = async (host: string) =>
+        (await consoleOf<string[]>(host, "JSON.stringify(admin.peers.map(function(p){return p.enode}))")).map((e) => parseEnode(e).id);
+    let lastHealth = "";
+    const waitHealthy = (ms: number, hosts = allHosts) =>
+        waitFor(
+            `every node with a peer and on one head (${hosts.join(", ")}); last: ${(() => lastHealth)()}`,
+            async () => {
+                const views = await viewAll(hosts);
+                lastHealth = JSON.stringify(views);
+                const ok = views.filter(isView);
+                if (ok.length !== views.length) return undefined;
+                return ok.every((v) => v.peers > 0 && v.number > 0 && v.number === ok[0].number && v.hash === ok[0].hash) ? ok : undefined;
+            },
+            ms,
+            250,
+        ).catch((e: unknown) => {
+            throw new Error(`${e instanceof Error ? e.message : String(e)}; last views: ${lastHealth}`);
+        });
+
+    return {
+        lab,
+        config,
+        bootnodeKey,
+        signerKeys,
+        signerAddresses,
+        enode,
+        bootSpec,
+        nodesSpec,
+        nodeHosts,
+        minerHosts,
+        allHosts,
+        bootnodeService,
+        serviceOf,
+        rpcUrl: (h) => `http://${ipOf(h)}:${config.ports.rpc}/`,
+        container: (h) => taskContainer(lab, h, serviceOf(h)),
+        console: consoleOf,
+        view,
+        viewAll,
+        blockHash,
+        peerIds,
+        enodeOf: (h) => consoleOf<string>(h, "admin.nodeInfo.enode"),
+        waitHealthy,
+        runningTasks,
+        timings,
+    };
+}
+
+/**
+ * Sets `reliability.<group>.<key>` in results.json, keeping everything else of the
+ * `reliability` section (several lab files write to it) and every other section.
+ */
+export function recordReliability(group: string, key: string, data: unknown): void {
+    let section: Record<string, unknown> = {};
+    try {
+        const all = JSON.parse(fs.readFileSync(RESULTS_FILE, "utf8")) as Record<string, unknown>;
+        const s = all.reliability;
+        if (s && typeof s === "object" && !Array.isArray(s)) section = { ...(s as Record<string, unknown>) };
+    } catch {
+        // no file yet
+    }
+    delete section.writtenAt;
+    const g = section[group];
+    section[group] = { ...(g && typeof g === "object" && !Array.isArray(g) ? (g as Record<string, unknown>) : {}), [key]: data };
+    mergeResults("reliability", section);
+}
