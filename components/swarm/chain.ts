@@ -1,5 +1,5 @@
 import type * as Ethers from "ethers";
-import { errorMessage, formatDuration, pollUntil } from "./poll";
+import { DeadlineError, errorMessage, formatDuration, pollUntil } from "./poll";
 
 export interface WaitForChainOptions {
     /** The chain id every node must report (`eth_chainId`). */
@@ -45,8 +45,20 @@ function describe(s: ChainNodeState, chainId: number): string {
     return parts.length === 0 ? "no answer" : parts.join(", ");
 }
 
+/** A JSON-RPC quantity (`0x1a`) as a number, or an error naming the method and what it answered. */
+function quantity(method: string, v: unknown): number {
+    if (typeof v === "string" && /^0x[0-9a-fA-F]{1,64}$/.test(v)) return Number(BigInt(v));
+    let shown: string;
+    try {
+        shown = JSON.stringify(v) ?? String(v);
+    } catch {
+        shown = String(v);
+    }
+    throw new Error(`${method} answered ${shown.slice(0, 80)}, not a hex quantity`);
+}
+
 function ready(s: ChainNodeState, chainId: number): boolean {
-    return s.chainId === chainId && (s.peers ?? 0) > 0 && s.head !== undefined && s.firstHead !== undefined && s.head > s.firstHead;
+    return s.error === undefined && s.chainId === chainId && (s.peers ?? 0) > 0 && s.head !== undefined && s.firstHead !== undefined && s.head > s.firstHead;
 }
 
 /**
@@ -69,25 +81,31 @@ export async function waitForChain(rpcUrls: readonly string[], opts: WaitForChai
         return new JsonRpcProvider(req, opts.chainId, { staticNetwork: true, batchMaxCount: 1 });
     });
     try {
-        const done = await pollUntil(async () => {
+        const done = await pollUntil(async ({ bound }) => {
             await Promise.all(
                 states.map(async (s, i) => {
                     if (ready(s, opts.chainId)) return;
-                    try {
-                        const p = providers[i];
-                        const [chainId, peers, head] = await Promise.all([
-                            p.send("eth_chainId", []) as Promise<string>,
-                            p.send("net_peerCount", []) as Promise<string>,
-                            p.send("eth_blockNumber", []) as Promise<string>,
-                        ]);
-                        s.chainId = Number(BigInt(chainId));
-                        s.peers = Number(BigInt(peers));
-                        s.head = Number(BigInt(head));
-                        if (s.firstHead === undefined) s.firstHead = s.head;
-                        s.error = undefined;
-                    } catch (e) {
-                        s.error = errorMessage(e).split("\n")[0].slice(0, 200);
-                    }
+                    const p = providers[i];
+                    // Each answer is kept on its own, so a failing call does not hide what the others saw.
+                    const ask = async (method: string): Promise<number> => quantity(method, await bound(p.send(method, []) as Promise<unknown>, method));
+                    const [chainId, peers, head] = await Promise.allSettled([ask("eth_chainId"), ask("net_peerCount"), ask("eth_blockNumber")]);
+                    const errors: string[] = [];
+                    let onlyCutOff = true;
+                    const note = (method: string, r: PromiseSettledResult<number>, set: (v: number) => void) => {
+                        if (r.status === "fulfilled") return set(r.value);
+                        const msg = errorMessage(r.reason).split("\n")[0];
+                        errors.push((msg.includes(method) ? msg : `${method}: ${msg}`).slice(0, 200));
+                        if (!(r.reason instanceof DeadlineError)) onlyCutOff = false;
+                    };
+                    note("eth_chainId", chainId, (v) => (s.chainId = v));
+                    note("net_peerCount", peers, (v) => (s.peers = v));
+                    note("eth_blockNumber", head, (v) => {
+                        s.head = v;
+                        if (s.firstHead === undefined) s.firstHead = v;
+                    });
+                    // Calls cut off by the deadline do not hide the error an earlier attempt saw.
+                    if (errors.length === 0) s.error = undefined;
+                    else if (!onlyCutOff || s.error === undefined) s.error = errors.join("; ");
                 }),
             );
             return states.every((s) => ready(s, opts.chainId)) ? true : undefined;

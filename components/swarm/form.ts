@@ -11,6 +11,7 @@
  */
 import type Dockerode from "dockerode";
 import type { DockerEndpoint } from "../hosts/types";
+import { describeAnswer } from "./poll";
 
 /** The part of a dockerode `Docker` object that swarm formation uses. */
 export interface SwarmEngine {
@@ -96,9 +97,11 @@ interface NodeListEntry {
     ManagerStatus?: { Reachability?: string };
 }
 
+/** The `Swarm` part of a `GET /info` answer; an error saying what came instead (retried). */
 function swarmInfo(info: unknown): SwarmLocalInfo {
     const s = (info as { Swarm?: SwarmLocalInfo } | undefined)?.Swarm;
-    return s ?? {};
+    if (!s || typeof s !== "object" || Buffer.isBuffer(info)) throw new Error(`GET /info answered ${describeAnswer(info)}`);
+    return s;
 }
 
 /** `ip` → `ip:2377`; `ip:port` and `[v6]:port` unchanged. */
@@ -281,16 +284,19 @@ export async function formSwarm(opts: FormSwarmOptions): Promise<SwarmFormationR
     );
 
     // 2. Cluster id and join tokens (the tokens are secrets from here on).
+    let swSeen = "no answer yet";
     const sw = await retry<{ ID: string; Worker: string; Manager: string }>(
         {
             what: `${manager.name} to return the swarm's join tokens`,
-            lastSeen: () => "GET /swarm without join tokens",
+            lastSeen: () => swSeen,
             attempt: async () => {
                 const r = (await bounded(manager.docker.swarmInspect(), d, `${manager.name}: GET /swarm`)) as
                     | { ID?: string; JoinTokens?: { Worker?: string; Manager?: string } }
                     | undefined;
                 const w = r?.JoinTokens?.Worker;
                 const m = r?.JoinTokens?.Manager;
+                // Never the answer itself: it carries the tokens.
+                swSeen = Buffer.isBuffer(r) || typeof r !== "object" ? `GET /swarm answered ${describeAnswer(r).split(":")[0]}` : "GET /swarm without a cluster id and join tokens";
                 if (w) tokens = [...tokens, w];
                 if (m) tokens = [...tokens, m];
                 return r?.ID && w && m ? { ID: r.ID, Worker: w, Manager: m } : undefined;
@@ -302,7 +308,7 @@ export async function formSwarm(opts: FormSwarmOptions): Promise<SwarmFormationR
 
     const listNodes = async (): Promise<NodeListEntry[]> => {
         const r = await bounded(manager.docker.listNodes(), d, `${manager.name}: GET /nodes`);
-        if (!Array.isArray(r)) throw new Error(`GET /nodes returned ${typeof r}, not a list`);
+        if (!Array.isArray(r)) throw new Error(`${manager.name}: GET /nodes answered ${describeAnswer(r)}, not a list`);
         return r as NodeListEntry[];
     };
 

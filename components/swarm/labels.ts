@@ -1,5 +1,5 @@
 import { DockerApi, SwarmNode } from "./api";
-import { errorMessage, formatDuration, pollUntil } from "./poll";
+import { DeadlineError, describeAnswer, errorMessage, formatDuration, pollUntil, withTimeout } from "./poll";
 
 /** A host and the swarm node labels it must carry. */
 export interface HostLabels {
@@ -15,7 +15,10 @@ export interface OwnedLabels {
 }
 
 export interface ApplyNodeLabelsOptions {
-    /** How long to wait for every host to be a Ready swarm node. */
+    /**
+     * Bound of the whole call: waiting for every host to be a Ready swarm node, then setting
+     * the labels. Every request to the Docker API is cut off at this deadline.
+     */
     readonly timeoutMs: number;
     /**
      * Labels this caller manages. An owned label a host carries but should not (e.g.
@@ -82,6 +85,16 @@ function desiredLabels(node: SwarmNode, want: Readonly<Record<string, string>>, 
     return same ? undefined : next;
 }
 
+/** The node list of `GET /nodes`, or an error saying what came instead. */
+function asNodeList(v: unknown): SwarmNode[] {
+    const shaped = (n: unknown): n is SwarmNode => {
+        const x = n as Partial<SwarmNode> | null;
+        return !!x && typeof x === "object" && typeof x.ID === "string" && !!x.Spec && typeof x.Spec === "object" && typeof x.Version?.Index === "number";
+    };
+    if (!Array.isArray(v) || !v.every(shaped)) throw new Error(`GET /nodes answered ${describeAnswer(v)}`);
+    return v;
+}
+
 /** Docker's answer when the version index is stale: read again and retry. */
 function isOutOfSequence(e: unknown): boolean {
     return /out of sequence|version/i.test(errorMessage(e)) && !/no such node/i.test(errorMessage(e));
@@ -105,14 +118,16 @@ export async function applyNodeLabels(
     let lastSeen: SwarmNode[] = [];
     let missing: string[] = hosts.map((h) => h.name);
     let lastError: string | undefined;
+    const deadline = Date.now() + opts.timeoutMs;
     const ready = await pollUntil(
-        async () => {
+        async ({ bound }) => {
             let nodes: SwarmNode[];
             try {
-                nodes = (await docker.listNodes()) as SwarmNode[];
+                nodes = asNodeList(await bound(docker.listNodes(), "GET /nodes"));
                 lastError = undefined;
             } catch (e) {
-                lastError = errorMessage(e);
+                // A listing cut off by the deadline does not hide the error an earlier one saw.
+                if (!(e instanceof DeadlineError) || lastError === undefined) lastError = errorMessage(e);
                 return undefined;
             }
             lastSeen = nodes;
@@ -140,14 +155,23 @@ export async function applyNodeLabels(
             }
             const spec = { ...node.Spec, Labels: labels };
             try {
-                await docker.getNode(node.ID).update({ _query: { version: node.Version.Index }, _body: spec });
+                await withTimeout(
+                    docker.getNode(node.ID).update({ _query: { version: node.Version.Index }, _body: spec }),
+                    deadline - Date.now(),
+                    `POST /nodes/${node.ID}/update`,
+                );
                 results.push({ host: host.name, nodeId: node.ID, updated: true });
                 break;
             } catch (e) {
                 if (attempt >= 4 || !isOutOfSequence(e)) {
                     throw new Error(`setting labels on swarm node ${host.name} (${node.ID}) failed: ${errorMessage(e)}`);
                 }
-                const fresh = ((await docker.listNodes()) as SwarmNode[]).find((n) => n.ID === node.ID);
+                let fresh: SwarmNode | undefined;
+                try {
+                    fresh = asNodeList(await withTimeout(docker.listNodes(), deadline - Date.now(), "GET /nodes")).find((n) => n.ID === node.ID);
+                } catch (e2) {
+                    throw new Error(`setting labels on swarm node ${host.name} (${node.ID}) failed: re-reading the node: ${errorMessage(e2)}`);
+                }
                 if (!fresh) throw new Error(`swarm node ${host.name} (${node.ID}) left the swarm while its labels were being set.`);
                 node = fresh;
             }
