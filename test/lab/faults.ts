@@ -4,9 +4,10 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import Docker from "dockerode";
 import { LAB_ENV, run, sleep, waitFor } from "./exec";
-import type { Lab } from "./hosts";
-import { CGROUP_PARENT, hostDataRoot, hostSocket, hostStateDir, netnsPath, utsPath, vethName } from "./paths";
+import { dockerCli, type Lab, type LabHost } from "./hosts";
+import { BRIDGE, CGROUP_PARENT, hostDataRoot, hostNetns, hostSocket, hostStateDir, netnsPath, utsPath, vethName } from "./paths";
 
 function pidOf(name: string): number | undefined {
     try {
@@ -138,4 +139,52 @@ export async function cutHost(lab: Lab, name: string): Promise<void> {
 /** Reconnects a host cut off with {@link cutHost}. */
 export async function healHost(lab: Lab, name: string): Promise<void> {
     await run("ip", ["link", "set", vethOf(lab, name), "up"]);
+}
+
+/**
+ * Adds a worker host to the running lab and its swarm, set up as startLab sets up its hosts
+ * (own network and UTS namespace on the lab bridge, own dockerd, the lab's images loaded),
+ * and joins it with the worker token. It carries no node labels. teardown() removes it with
+ * the rest (everything is found by the lab's fixed names). Returns seconds per step.
+ */
+export async function addHost(lab: Lab, name: string): Promise<{ host: LabHost; setupSeconds: number; loadSeconds: number; joinSeconds: number }> {
+    if (lab.hosts.some((h) => h.name === name)) throw new Error(`lab host ${name} exists`);
+    const index = lab.hosts.length;
+    const prefix = lab.bridgeIp.split(".").slice(0, 3).join(".");
+    const ip = `${prefix}.${11 + index}`;
+    let t = Date.now();
+    const ns = hostNetns(name);
+    await run("ip", ["netns", "add", ns]);
+    await run("ip", ["link", "add", vethName(index), "type", "veth", "peer", "name", "eth0", "netns", ns]);
+    await run("ip", ["link", "set", vethName(index), "master", BRIDGE, "up"]);
+    await run("ip", ["-n", ns, "addr", "add", `${ip}/24`, "dev", "eth0"]);
+    await run("ip", ["-n", ns, "link", "set", "eth0", "up"]);
+    await run("ip", ["-n", ns, "link", "set", "lo", "up"]);
+    fs.writeFileSync(utsPath(name), "");
+    await run("unshare", [`--uts=${utsPath(name)}`, "hostname", name]);
+    const state = hostStateDir(name);
+    fs.mkdirSync(state, { recursive: true });
+    fs.mkdirSync(hostDataRoot(name), { recursive: true });
+    fs.writeFileSync(path.join(state, "daemon.json"), JSON.stringify({ "deprecated-key-path": path.join(state, "key.json") }, null, 2) + "\n");
+    const docker = new Docker({ socketPath: hostSocket(name) });
+    const host: LabHost = { name, hostname: name, ip, socketPath: hostSocket(name), role: "worker", nodeId: "", netnsPath: netnsPath(name), docker };
+    lab.hosts.push(host);
+    await startDaemon(lab, name);
+    const setupSeconds = (Date.now() - t) / 1000;
+    t = Date.now();
+    await run(dockerCli(), ["-H", `unix://${hostSocket(name)}`, "load", "-q", "-i", lab.images.tarball], { timeoutMs: 300_000 });
+    const loadSeconds = (Date.now() - t) / 1000;
+    t = Date.now();
+    const info = (await lab.manager.docker.swarmInspect()) as { JoinTokens: { Worker: string } };
+    await docker.swarmJoin({ ListenAddr: `${ip}:2377`, AdvertiseAddr: `${ip}:2377`, RemoteAddrs: [`${lab.manager.ip}:2377`], JoinToken: info.JoinTokens.Worker });
+    host.nodeId = await waitFor(
+        `${name} ready in the swarm`,
+        async () => {
+            const nodes = (await lab.manager.docker.listNodes()) as Array<{ ID: string; Description?: { Hostname?: string }; Status?: { State?: string } }>;
+            return nodes.find((x) => x.Description?.Hostname === name && x.Status?.State === "ready")?.ID;
+        },
+        60_000,
+        250,
+    );
+    return { host, setupSeconds, loadSeconds, joinSeconds: (Date.now() - t) / 1000 };
 }

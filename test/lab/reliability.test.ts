@@ -9,9 +9,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parseEnode } from "../../components/chain";
 import { verifyBootnodeEnode } from "../../components/swarm";
 import { describeLeftovers, isEmpty, listLeftovers } from "./cleanup";
-import { Network, NodeView, deployNetwork, isView, recordReliability } from "./deploy";
+import { Network, deployNetwork, isView, recordReliability } from "./deploy";
 import { cutHost, healHost, startDaemon, stopDaemon } from "./faults";
-import { Lab, sleep, startLab, waitFor } from "./hosts";
+import * as R from "./recovery";
+import { Lab, sleep, startLab } from "./hosts";
 import { discv4Ping } from "./probes";
 
 const PERIOD = 2;
@@ -30,102 +31,18 @@ const N = () => {
     if (!net) throw new Error("the network is not up (an earlier step failed)");
     return net;
 };
-const secondsSince = (t: number) => Math.round((Date.now() - t) / 100) / 10;
+const secondsSince = R.secondsSince;
 const record = (key: string, data: Record<string, unknown>) => {
     figures[key] = data;
     recordReliability(GROUP, key, data);
 };
 
-/** Polls fast (the figures are recovery times). */
-const until = <T>(what: string, probe: () => Promise<T | undefined>, ms: number) => waitFor(what, probe, ms, 250);
-
-/** The highest head among hosts that answer. */
-async function highest(hosts: string[]): Promise<NodeView> {
-    const views = (await N().viewAll(hosts)).filter(isView);
-    if (views.length === 0) throw new Error(`none of ${hosts.join(", ")} answers`);
-    return views.reduce((a, b) => (b.number > a.number ? b : a));
-}
-
-/** What the swarm says about the stacks' tasks, and the host's containers of them with exit codes. */
-async function diagnose(host: string): Promise<string> {
-    const l = N().lab;
-    const ps = await l.docker(["service", "ps", "--no-trunc", "--format", "{{.Name}} {{.Node}} desired={{.DesiredState}} current={{.CurrentState}} {{.Error}}", N().bootnodeService, ...N().nodesSpec.services.map((s) => s.name)], { allowFailure: true });
-    const nodes = await l.docker(["node", "ls", "--format", "{{.Hostname}} {{.Status}} {{.Availability}}"], { allowFailure: true });
-    const cs = await l.docker(["ps", "-a", "--no-trunc", "--format", "{{.Names}} {{.Status}}"], { host, allowFailure: true });
-    return `service ps:\n${ps.stdout}${ps.stderr}\nnodes:\n${nodes.stdout}\ncontainers on ${host}:\n${cs.stdout}${cs.stderr}`;
-}
-
-/** The running container of a service on a host, once it differs from `not`. */
-async function newContainer(host: string, service: string, not: string | undefined): Promise<string> {
-    try {
-        return await until(
-            `a new running ${service} container on ${host}`,
-            async () => {
-                const cs = await N().lab.host(host).docker.listContainers({ filters: { label: [`com.docker.swarm.service.name=${service}`], status: ["running"] } });
-                return cs.length === 1 && cs[0].Id !== not ? cs[0].Id : undefined;
-            },
-            BOUND.restart,
-        );
-    } catch (e) {
-        throw new Error(`${e instanceof Error ? e.message : String(e)}\n${await diagnose(host)}`);
-    }
-}
-
-/**
- * Waits (up to `ms`) for the swarm to run the host's geth task again after its daemon came
- * back. If it does not, records why (task states) and does what an operator would to get it
- * back (`docker service update --force`, which restarts that service's tasks on every host),
- * so that the later cases still run on a whole network.
- */
-async function backAfterReboot(
-    host: string,
-    ms: number,
-): Promise<{ cameBack: boolean; seconds: number; stoppedContainers: string[]; diagnosis?: string; forcedUpdateSeconds?: number }> {
-    const n = N();
-    const svc = n.serviceOf(host);
-    const t = Date.now();
-    // How the daemon's shutdown ended the host's geth containers (exit 0 is a "complete" task).
-    const ps = await n.lab.docker(["ps", "-a", "--filter", `label=com.docker.swarm.service.name=${svc}`, "--filter", "status=exited", "--format", "{{.Status}}"], { host });
-    const stoppedContainers = ps.stdout.trim().split("\n").filter(Boolean);
-    const cid = await waitFor(
-        `${svc} running on ${host} again`,
-        async () => {
-            const cs = await n.lab.host(host).docker.listContainers({ filters: { label: [`com.docker.swarm.service.name=${svc}`], status: ["running"] } });
-            return cs.length === 1 ? cs[0].Id : undefined;
-        },
-        ms,
-        250,
-    ).catch(() => undefined);
-    if (cid) return { cameBack: true, seconds: secondsSince(t), stoppedContainers };
-    const diagnosis = await diagnose(host);
-    const tf = Date.now();
-    await n.lab.docker(["service", "update", "--force", "--detach=false", svc], { timeoutMs: 120_000 });
-    await newContainer(host, svc, undefined);
-    return { cameBack: false, seconds: secondsSince(t), stoppedContainers, diagnosis, forcedUpdateSeconds: secondsSince(tf) };
-}
-
-/** Task IDs (running) of every service of both stacks, by service and node. */
-async function taskIds(): Promise<Record<string, string>> {
-    const n = N();
-    const out: Record<string, string> = {};
-    for (const svc of [n.bootnodeService, ...n.nodesSpec.services.map((s) => s.name)]) {
-        for (const t of await n.runningTasks(svc)) out[`${svc}@${n.lab.hosts.find((h) => h.nodeId === t.nodeId)?.name ?? t.nodeId}`] = t.id;
-    }
-    return out;
-}
-
-/** How often the start script initialised the datadir, per container of the host's geth service (oldest first). */
-async function initCounts(host: string): Promise<Array<{ id: string; running: boolean; inits: number }>> {
-    const n = N();
-    const cs = await n.lab.host(host).docker.listContainers({ all: true, filters: { label: [`com.docker.swarm.service.name=${n.serviceOf(host)}`] } });
-    const out: Array<{ id: string; running: boolean; inits: number; created: number }> = [];
-    for (const c of cs) {
-        const logs = await n.lab.docker(["logs", c.Id], { host });
-        const inits = (logs.stdout + logs.stderr).split("\n").filter((l) => /geth-swarm: initialising/.test(l)).length;
-        out.push({ id: c.Id.slice(0, 12), running: c.State === "running", inits, created: c.Created });
-    }
-    return out.sort((a, b) => a.created - b.created).map(({ created: _c, ...r }) => r);
-}
+const until = R.until;
+const highest = (hosts: string[]) => R.highest(N(), hosts);
+const newContainer = (host: string, service: string, not: string | undefined) => R.newContainer(N(), host, service, not, BOUND.restart);
+const backAfterReboot = (host: string, ms: number) => R.backAfterReboot(N(), host, ms);
+const taskIds = () => R.taskIds(N());
+const initCounts = (host: string) => R.initCounts(N(), host);
 
 afterAll(async () => {
     if (lab && cutOff) await healHost(lab, cutOff).catch(() => undefined);

@@ -1,0 +1,216 @@
+// Reliability with several Clique signers, on a real 5-host swarm from the project's own
+// spec (minerCount 3: manager, worker = boot host, miner-worker-1..3): one signer's host
+// going down leaves the chain sealing; a signer cut off the network and healed leaves no
+// lasting fork; a plain worker added to the running swarm gets a node by itself, which
+// syncs and peers while nothing else restarts; a clean teardown after all of it. Figures go
+// under `reliability` in results.json.
+// Runs as root: `npx vitest run --project lab test/lab/reliability-signers.test.ts`.
+import { afterAll, describe, expect, it } from "vitest";
+import { parseEnode } from "../../components/chain";
+import { describeLeftovers, isEmpty, listLeftovers } from "./cleanup";
+import { Network, deployNetwork, recordReliability } from "./deploy";
+import { addHost, cutHost, healHost, startDaemon, stopDaemon } from "./faults";
+import { Lab, sleep, startLab } from "./hosts";
+import * as R from "./recovery";
+
+const PERIOD = 2;
+/** Where this file's figures go in results.json: reliability.<GROUP>.<case>. */
+const GROUP = "fiveHostsThreeSigners";
+const BOUND = { restart: 60_000, peers: 60_000, heads: 60_000, rebootTasks: 30_000 };
+const HOSTS = ["manager", "worker", "miner-worker-1", "miner-worker-2", "miner-worker-3"];
+
+let lab: Lab | undefined;
+let net: Network | undefined;
+let cutOff: string | undefined;
+const started = Date.now();
+const figures: Record<string, unknown> = {};
+
+const N = () => {
+    if (!net) throw new Error("the network is not up (an earlier step failed)");
+    return net;
+};
+const { secondsSince, until } = R;
+const record = (key: string, data: Record<string, unknown>) => {
+    figures[key] = data;
+    recordReliability(GROUP, key, data);
+};
+
+/** Signer address (lower case) of block n, recovered from its seal by a node's console. */
+async function signerOf(host: string, n: number): Promise<string> {
+    return (await N().console<string>(host, `clique.getSigner(eth.getBlock(${n}).hash)`)).toLowerCase();
+}
+
+afterAll(async () => {
+    if (lab && cutOff) await healHost(lab, cutOff).catch(() => undefined);
+    if (lab) await lab.teardown();
+});
+
+describe("reliability with three Clique signers on 5 hosts", () => {
+    it("stands up the network from the project's spec with minerCount 3", async () => {
+        const t = Date.now();
+        lab = await startLab({ hosts: HOSTS.map((name, i) => ({ name, role: i === 0 ? "manager" : "worker" })) });
+        net = await deployNetwork(lab, { configOverrides: { blockPeriod: PERIOD, minerCount: 3 } });
+        expect(net.config.hosts.map((h) => h.name)).toEqual(HOSTS);
+        expect(net.minerHosts).toEqual(["miner-worker-1", "miner-worker-2", "miner-worker-3"]);
+        expect(net.config.chain.signerCount).toBe(3);
+        await net.waitHealthy(BOUND.heads);
+        figures.setupSeconds = secondsSince(t);
+        recordReliability(GROUP, "setup", { seconds: figures.setupSeconds, blockPeriodSeconds: PERIOD, signers: 3, ...net.timings });
+    });
+
+    it("4. one of three signers' hosts down: the other two keep sealing; it comes back with its head", async () => {
+        const n = N();
+        const host = "miner-worker-3";
+        const online = n.allHosts.filter((h) => h !== host);
+        const before = await n.view(host);
+        const downSigner = n.signerAddresses[n.config.hosts.find((h) => h.name === host)!.signerIndex!].toLowerCase();
+        await stopDaemon(n.lab, host);
+        const atStop = await R.highest(n, ["manager"]);
+        const watchSeconds = PERIOD * 5;
+        const t = Date.now();
+        await sleep(watchSeconds * 1000);
+        const afterWatch = await R.highest(n, ["manager"]);
+        const watched = secondsSince(t);
+        const sealers = new Set<string>();
+        for (let b = atStop.number + 1; b <= afterWatch.number; b++) sealers.add(await signerOf("manager", b));
+        const tr = Date.now();
+        await startDaemon(n.lab, host);
+        const back = await R.backAfterReboot(n, host, BOUND.rebootTasks);
+        const first = await until(`${host} answering`, () => n.view(host), BOUND.restart);
+        const healthy = await n.waitHealthy(BOUND.heads);
+        record("oneOfThreeSignersHostDown", {
+            host,
+            signers: 3,
+            headAtStop: atStop.number,
+            headAfterWatch: afterWatch.number,
+            blocksSealedWhileDown: afterWatch.number - atStop.number,
+            watchedSeconds: watched,
+            blocksAtFullRate: Math.floor(watched / PERIOD),
+            sealersWhileDown: [...sealers],
+            downSignerSealedWhileDown: sealers.has(downSigner),
+            minerTaskCameBackBySwarm: back.cameBack,
+            minerContainersExited: back.stoppedContainers,
+            ...(back.cameBack ? {} : { minerTaskDiagnosis: back.diagnosis, forcedServiceUpdateSeconds: back.forcedUpdateSeconds }),
+            headBefore: before.number,
+            headFirstSeenAfter: first.number,
+            headsEqualAfterDaemonStartSeconds: secondsSince(tr),
+            headAfter: healthy[0].number,
+            online,
+        });
+        // Clique with N = 3 signers seals with 2: the chain goes on without the third.
+        expect(afterWatch.number - atStop.number).toBeGreaterThanOrEqual(3);
+        expect(sealers.has(downSigner)).toBe(false);
+        expect(first.number).toBeGreaterThanOrEqual(before.number);
+        expect(back.cameBack, `the swarm restarts ${n.serviceOf(host)} on ${host} after the reboot by itself\n${back.diagnosis}`).toBe(true);
+    });
+
+    it("5. a signer cut off the network and healed: the majority seals on, the signer resyncs, no lasting fork", async () => {
+        const n = N();
+        const l = n.lab;
+        const host = "miner-worker-3";
+        const rest = n.allHosts.filter((h) => h !== host);
+        const tasksBefore = await R.taskIds(n);
+        const before = await n.view(host);
+        const t = Date.now();
+        await cutHost(l, host);
+        cutOff = host;
+        await until("the majority to seal 4 blocks past the cut", async () => ((await R.highest(n, rest)).number >= before.number + 4 ? true : undefined), PERIOD * 8_000);
+        // The miner's console is reached through its host's engine socket, which the cut does not touch.
+        const isolated = await n.view(host);
+        const majority = await R.highest(n, rest);
+        const majorityHashAtIsolatedHead = await n.blockHash("manager", isolated.number);
+        const cutSeconds = secondsSince(t);
+        const th = Date.now();
+        await healHost(l, host);
+        cutOff = undefined;
+        await until(
+            `${host} to reach the majority's head at the heal (#${majority.number})`,
+            async () => ((await n.view(host)).number >= majority.number ? true : undefined),
+            BOUND.heads,
+        );
+        const resyncSeconds = secondsSince(th);
+        const healthy = await n.waitHealthy(BOUND.heads);
+        const headsEqualSeconds = secondsSince(th);
+        const heights = [...new Set([isolated.number, majority.number, healthy[0].number])];
+        const hashes: Record<string, Record<string, string | undefined>> = {};
+        for (const height of heights) {
+            hashes[height] = {};
+            for (const h of n.allHosts) hashes[height][h] = await n.blockHash(h, height);
+        }
+        const tasksAfter = await R.taskIds(n);
+        record("signerPartition", {
+            host,
+            cutSeconds,
+            headBeforeCut: before.number,
+            isolatedHead: isolated.number,
+            isolatedSealedOwnFork: isolated.number > before.number && isolated.hash !== majorityHashAtIsolatedHead,
+            isolatedBlocksWhileCut: isolated.number - before.number,
+            majorityHeadAtHeal: majority.number,
+            resyncSeconds,
+            headsEqualSeconds,
+            headAfter: healthy[0].number,
+            tasksReplaced: Object.keys(tasksBefore).filter((k) => tasksAfter[k] !== tasksBefore[k]),
+        });
+        for (const [height, byHost] of Object.entries(hashes)) {
+            expect(new Set(Object.values(byHost)).size, `one hash at #${height}: ${JSON.stringify(byHost)}`).toBe(1);
+            expect(Object.values(byHost)[0]).toBeTruthy();
+        }
+    });
+
+    it("7. a plain worker added to the running swarm gets a node by itself that syncs and peers; nothing else restarts", async () => {
+        const n = N();
+        const l = n.lab;
+        const name = "worker-2";
+        const tasksBefore = await R.taskIds(n);
+        const t = Date.now();
+        const added = await addHost(l, name);
+        const joinedSeconds = secondsSince(t);
+        const tj = Date.now();
+        await R.newContainer(n, name, n.serviceOf(name), undefined, BOUND.restart);
+        const nodeRunningSeconds = secondsSince(tj);
+        await until(`${name} answering`, () => n.view(name), BOUND.restart);
+        await until(`${name} with a peer`, async () => ((await n.view(name)).peers > 0 ? true : undefined), BOUND.peers);
+        const peersSeconds = secondsSince(tj);
+        const all = [...n.allHosts, name];
+        const healthy = await n.waitHealthy(BOUND.heads, all);
+        const syncedSeconds = secondsSince(tj);
+        const enode = parseEnode(await n.enodeOf(name));
+        const logs = await l.docker(["logs", await n.container(name)], { host: name });
+        const natLine = (logs.stdout + logs.stderr).split("\n").find((x) => /geth-swarm: host .* is not listed/.test(x));
+        const tasksAfter = await R.taskIds(n);
+        const changed = Object.keys(tasksBefore).filter((k) => tasksAfter[k] !== tasksBefore[k]);
+        const peersOfOthers = await Promise.all(n.allHosts.map(async (h) => ({ host: h, hasNew: (await n.peerIds(h)).includes(enode.id) })));
+        record("scaleOut", {
+            host: name,
+            hostIp: added.host.ip,
+            hostSetupSeconds: added.setupSeconds,
+            imageLoadSeconds: added.loadSeconds,
+            swarmJoinSeconds: added.joinSeconds,
+            addHostSeconds: joinedSeconds,
+            nodeRunningAfterJoinSeconds: nodeRunningSeconds,
+            peersAfterJoinSeconds: peersSeconds,
+            headsEqualAfterJoinSeconds: syncedSeconds,
+            headAfter: healthy[0].number,
+            advertised: `${enode.host}:${enode.port}`,
+            startScriptSaid: natLine?.replace(/^.*geth-swarm: /, "") ?? null,
+            tasksReplaced: changed,
+            peeredBy: peersOfOthers.filter((p) => p.hasNew).map((p) => p.host),
+        });
+        expect(tasksAfter[`${n.serviceOf(name)}@${name}`]).toBeTruthy();
+        expect(changed).toEqual([]);
+        expect(healthy.length).toBe(all.length);
+    });
+
+    it("6. tears down after all of it, leaving nothing behind", async () => {
+        const l = lab!;
+        const t = Date.now();
+        await l.teardown();
+        lab = undefined;
+        net = undefined;
+        const left = await listLeftovers();
+        figures.fileWallSeconds = secondsSince(started);
+        record("teardown", { teardownSeconds: secondsSince(t), leftovers: describeLeftovers(left), fileWallSeconds: figures.fileWallSeconds });
+        expect(isEmpty(left), describeLeftovers(left)).toBe(true);
+        console.log(`reliability (5 hosts, 3 signers): ${JSON.stringify(figures, null, 1)}`);
+    });
+});
