@@ -1,7 +1,10 @@
 import { GethSwarmConfig, LABELS } from "../components/config/types";
-import { BOOT_STACK, NetworkSpec, ServiceSpec, StackSpec, scoped } from "./spec";
+import { BOOT_STACK, HOST_NETWORK_KEY, NetworkSpec, ServiceSpec, StackSpec, hostNetworkSpec, scoped } from "./spec";
 
-/** Key of the boot stack's overlay network; the network is named `<stack>_default` (`boot_default`). */
+/**
+ * Key of the boot stack's attachable overlay network, named `<stack>_default`
+ * (`boot_default`): the visualizer's, and one users may attach their own services to.
+ */
 export const BOOT_NETWORK_KEY = "default";
 /** Key (and file name under `/run/secrets/`) of the bootnode's node key secret. */
 export const BOOTNODE_KEY_SECRET = "bootnode-key";
@@ -13,7 +16,10 @@ export const DOCKER_SOCKET = "/var/run/docker.sock";
 /** Everything {@link bootStackSpec} needs: plain values only. */
 export interface BootStackInput {
     readonly config: GethSwarmConfig;
-    /** Private IP of the boot host (`config.bootHost`): the address the bootnode advertises. */
+    /**
+     * Private IP of the boot host (`config.bootHost`): the address the bootnode listens on
+     * and the host of its enode URL.
+     */
     readonly bootHostIp: string;
     /** {@link contentDigest} of the bootnode's node key (hex): suffixes the secret's name. */
     readonly bootnodeKeyDigest: string;
@@ -29,13 +35,19 @@ export function bootNetworkName(stack: string = BOOT_STACK): string {
 /**
  * The boot stack:
  * - `bootnode`: `bootnode` from the tools image, one replica on the host labelled
- *   `geth-swarm.boot=true`, discovery on `ports.bootnode`/udp published in host mode, its
- *   node key from a swarm secret (`-nodekey /run/secrets/bootnode-key`), advertising the
- *   boot host's private IP;
- * - `visualizer` (unless `config.visualizer` is false): on a manager, the Docker socket
- *   mounted read-only, `ports.visualizer`/tcp published in host mode;
+ *   `geth-swarm.boot=true`, on the swarm's `host` network with no published ports: it
+ *   listens for discovery on the boot host's private IP (`-addr <ip>:<ports.bootnode>`,
+ *   UDP) directly, so peers on every host (the boot host's own geth node included) reach
+ *   it at the enode's address and it sees them at their own addresses. Its node key comes
+ *   from a swarm secret (`-nodekey /run/secrets/bootnode-key`). No `-nat` option: geth
+ *   v1.13.15's bootnode takes the port 0 that `-nat extip:` "maps" as its UDP port, so its
+ *   node record would carry no usable `udp` port and peers that re-read it drop it;
+ * - `visualizer` (unless `config.visualizer` is false): on a manager, on the overlay
+ *   network, the Docker socket mounted read-only, `ports.visualizer`/tcp published in host
+ *   mode;
  * - the attachable overlay network `<stack>_default` (encrypted when
- *   `config.encryptedOverlay`), which the nodes stack joins.
+ *   `config.encryptedOverlay`): the visualizer's, and one users may attach their own
+ *   services to. The geth services do not use it: they are on the `host` network.
  */
 export function bootStackSpec(input: BootStackInput): StackSpec {
     const { config } = input;
@@ -49,15 +61,14 @@ export function bootStackSpec(input: BootStackInput): StackSpec {
             entrypoint: ["bootnode"],
             args: [
                 "-nodekey", `/run/secrets/${BOOTNODE_KEY_SECRET}`,
-                "-addr", `:${bootnodePort}`,
-                "-nat", `extip:${input.bootHostIp}`,
+                "-addr", `${input.bootHostIp}:${bootnodePort}`,
             ],
             mode: { kind: "replicated", replicas: 1 },
             constraints: [`node.labels.${LABELS.boot} == true`],
             restartCondition: "on-failure",
             endpointMode: "dnsrr",
-            ports: [{ target: bootnodePort, published: bootnodePort, protocol: "udp", mode: "host" }],
-            networks: [BOOT_NETWORK_KEY],
+            ports: [],
+            networks: [HOST_NETWORK_KEY],
             mounts: [],
             secrets: [{ ref: BOOTNODE_KEY_SECRET, target: BOOTNODE_KEY_SECRET, mode: 0o400 }],
             configs: [],
@@ -93,7 +104,7 @@ export function bootStackSpec(input: BootStackInput): StackSpec {
     return {
         stack,
         services,
-        networks: [network],
+        networks: [network, hostNetworkSpec()],
         volumes: [],
         secrets: [
             {

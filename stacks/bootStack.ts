@@ -45,13 +45,15 @@ export interface BootStackArgs {
 }
 
 /**
- * The boot stack on a swarm: the bootnode (node key from a swarm secret, discovery
- * published in host mode on the boot host), the visualizer on a manager, and the
- * attachable overlay network the nodes stack joins. See {@link bootStackSpec}.
+ * The boot stack on a swarm: the bootnode (node key from a swarm secret, on the swarm's
+ * `host` network of the boot host, listening on that host's private IP itself with no
+ * published port), the visualizer on a manager (its port published in host mode), and the
+ * attachable overlay network `boot_default` (the visualizer's; attach your own services
+ * to it if you like). See {@link bootStackSpec}.
  *
  * Outputs `enode`, derived from the node key and the boot host's private IP, known at
- * preview time. During `pulumi up` the enode the running bootnode reports is checked
- * against it ({@link BootnodeEnodeCheck}).
+ * preview time. During `pulumi up` the node ID of the running bootnode is checked against
+ * it ({@link BootnodeEnodeCheck}).
  */
 export class BootStack extends pulumi.ComponentResource {
     /** `enode://<node id>@<boot host private IP>:<bootnode port>`. Not secret. */
@@ -60,7 +62,7 @@ export class BootStack extends pulumi.ComponentResource {
     public readonly nodeKey: pulumi.Output<string>;
     /** Stack name (`boot`). */
     public readonly stackName: pulumi.Output<string>;
-    /** The overlay network the nodes stack joins (`boot_default`). */
+    /** The stack's attachable overlay network (`boot_default`): the visualizer's; the geth services are on the `host` network. */
     public readonly networkName: pulumi.Output<string>;
     /** `http://<manager public IP>:<visualizer port>`, or undefined without a visualizer. */
     public readonly visualizerUrl: pulumi.Output<string | undefined>;

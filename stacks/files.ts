@@ -79,11 +79,11 @@ function cmp(a: string, b: string): number {
  *
  * 1. initialises the data directory from the genesis config on first start only
  *    (when `<datadir>/geth/chaindata` does not exist yet);
- * 2. looks the container's host name (the swarm node's, through the service's
- *    `{{.Node.Hostname}}` template) up in the `hosts` config and advertises that
- *    address with `--nat extip:<ip>`: ports are published in host mode, so the
- *    container's own address is not one peers can reach. A host missing from the map
- *    falls back to `--nat any`, with a log line;
+ * 2. looks the container's host name up in the `hosts` config and advertises that
+ *    address with `--nat extip:<ip>`. The services run on the swarm's `host` network,
+ *    where the container's host name is its swarm node's own hostname; geth listens on all
+ *    the host's interfaces, so it must be told which address is the one peers reach. A
+ *    host missing from the map falls back to `--nat any`, with a log line;
  * 3. for `miner`: picks this host's signer from the `signers` config, imports its key
  *    into the keystore once, and seals with it (`--mine --unlock`); a miner host without
  *    a signer refuses to start;
@@ -122,7 +122,8 @@ if [ ! -d "$datadir/geth/chaindata" ]; then
     geth init --datadir "$datadir" "$genesis"
 fi
 
-# 2. The address peers reach this host at (ports are published in host mode).
+# 2. The address peers reach this host at (the container is on the host network:
+#    its host name is the host's).
 extip=""
 while read -r name ip; do
     if [ "$name" = "$self" ]; then

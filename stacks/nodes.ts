@@ -1,11 +1,10 @@
 import { buildCliqueGenesis, genesisToJson } from "../components/chain/genesis";
 import { GethSwarmConfig, HostClass, LABELS } from "../components/config/types";
-import { bootNetworkName } from "./boot";
 import {
     CONFIG_DIR, DATA_DIR, GENESIS_PATH, HOSTS_PATH, HostAddress, SIGNERS_PATH, START_SCRIPT_PATH,
     contentDigest, renderHostsFile, renderSignersFile, renderStartScript, signerKeyFile, signerPasswordFile,
 } from "./files";
-import { ConfigSpec, FileRefSpec, NODES_STACK, SecretSpec, ServiceSpec, StackSpec, scoped } from "./spec";
+import { ConfigSpec, FileRefSpec, HOST_NETWORK_KEY, NODES_STACK, SecretSpec, ServiceSpec, StackSpec, hostNetworkSpec, scoped } from "./spec";
 
 /** A host of the swarm as the nodes stack needs it. */
 export interface NodesHost extends HostAddress {
@@ -35,8 +34,6 @@ export interface NodesStackInput {
     readonly signers: readonly NodesSigner[];
     /** Stack name. Default `nodes`. */
     readonly stack?: string;
-    /** The boot stack's overlay network, joined as external. Default `boot_default`. */
-    readonly network?: string;
 }
 
 /** Keys of the nodes stack's configs. */
@@ -71,14 +68,28 @@ export function renderGenesis(config: GethSwarmConfig, signerAddresses: readonly
 /**
  * The nodes stack:
  * - `node`: geth, `mode: global` on every host not labelled `role=miner`; p2p
- *   (`ports.p2p` tcp+udp) and JSON-RPC (`ports.rpc` tcp, namespaces `rpc.apis`) published
- *   in host mode;
+ *   (`ports.p2p` tcp+udp) and JSON-RPC (`ports.rpc` tcp, namespaces `rpc.apis`) on the
+ *   host's own interfaces;
  * - `miner`: geth as a Clique signer, `mode: global` on hosts labelled `role=miner`; p2p
  *   only, no HTTP RPC at all.
  *
+ * Both run on the swarm's `host` network with no published ports: geth binds the host's
+ * own interfaces, so a peer on any host, the boot host included, reaches it at
+ * `<host private IP>:<ports.p2p>` and is seen at its own address. (Behind published ports,
+ * a node on the boot host sent discovery to its own host's address, Docker's DNAT skipped
+ * it and `docker-proxy` relayed it: the bootnode saw the node as the `docker_gwbridge`
+ * gateway and answered from an address geth had not sent to, so that node got its first
+ * peer late or never.) With host networking the container has its host's name, which the
+ * start script looks up in the `hosts` config, and geth advertises that address with
+ * `--nat extip:<host private IP>`. One geth runs per host (and the bootnode on its own
+ * port), so the ports never collide. On the local target each such host is a
+ * docker-in-docker container: RPC listens on that container's address, from which
+ * `LocalSwarmHosts` publishes it to 127.0.0.1.
+ *
  * Both run the start script (a swarm config, see {@link renderStartScript}) with the
- * genesis, `hosts` and `signers` configs mounted under `/geth-swarm/`, keep their chain
- * in a named volume at `/data`, and join the boot stack's overlay network.
+ * genesis, `hosts` and `signers` configs mounted under `/geth-swarm/`, and keep their chain
+ * in a named volume at `/data`. They find each other through the bootnode only
+ * (`--bootnodes`); the stack does not use the boot stack's overlay network.
  *
  * Every signer key and password secret is mounted into the one `miner` service, so every
  * miner task can read every signer's key; the script picks the one of its host. This
@@ -91,7 +102,6 @@ export function renderGenesis(config: GethSwarmConfig, signerAddresses: readonly
 export function nodesStackSpec(input: NodesStackInput): StackSpec {
     const { config } = input;
     const stack = input.stack ?? NODES_STACK;
-    const network = input.network ?? bootNetworkName();
     const signerCount = input.signers.length;
 
     const miners = input.hosts.filter((h) => h.class === "miner");
@@ -134,11 +144,6 @@ export function nodesStackSpec(input: NodesStackInput): StackSpec {
             mode: 0o444,
         }));
     const entrypoint = ["/bin/sh", START_SCRIPT_PATH];
-    const p2p = config.ports.p2p;
-    const p2pPorts = [
-        { target: p2p, published: p2p, protocol: "tcp", mode: "host" },
-        { target: p2p, published: p2p, protocol: "udp", mode: "host" },
-    ] as const;
 
     const node: ServiceSpec = {
         key: "node",
@@ -153,13 +158,12 @@ export function nodesStackSpec(input: NodesStackInput): StackSpec {
             "--http.port", String(config.ports.rpc),
             "--http.api", config.rpc.apis.join(","),
         ],
-        hostname: "{{.Node.Hostname}}",
         mode: { kind: "global" },
         constraints: [`node.labels.${LABELS.role} != miner`],
         restartCondition: "on-failure",
         endpointMode: "dnsrr",
-        ports: [...p2pPorts, { target: config.ports.rpc, published: config.ports.rpc, protocol: "tcp", mode: "host" }],
-        networks: [network],
+        ports: [],
+        networks: [HOST_NETWORK_KEY],
         mounts: [{ type: "volume", volume: "node-data", target: DATA_DIR }],
         secrets: [],
         configs: configRefs([NODES_CONFIGS.start, NODES_CONFIGS.genesis, NODES_CONFIGS.hosts]),
@@ -171,13 +175,12 @@ export function nodesStackSpec(input: NodesStackInput): StackSpec {
         image: config.images.geth,
         entrypoint,
         args: ["miner", ...commonGethArgs(config, input.enode)],
-        hostname: "{{.Node.Hostname}}",
         mode: { kind: "global" },
         constraints: [`node.labels.${LABELS.role} == miner`],
         restartCondition: "on-failure",
         endpointMode: "dnsrr",
-        ports: [...p2pPorts],
-        networks: [network],
+        ports: [],
+        networks: [HOST_NETWORK_KEY],
         mounts: [{ type: "volume", volume: "miner-data", target: DATA_DIR }],
         secrets: secrets.map((s) => ({ ref: s.key, target: s.key, mode: 0o400 })),
         configs: configRefs([NODES_CONFIGS.start, NODES_CONFIGS.genesis, NODES_CONFIGS.hosts, NODES_CONFIGS.signers]),
@@ -187,7 +190,7 @@ export function nodesStackSpec(input: NodesStackInput): StackSpec {
     return {
         stack,
         services: [node, miner],
-        networks: [{ key: network, name: network, external: true, driver: "overlay", attachable: true, encrypted: false }],
+        networks: [hostNetworkSpec()],
         volumes: [
             { key: "node-data", name: scoped(stack, "node-data") },
             { key: "miner-data", name: scoped(stack, "miner-data") },

@@ -96,6 +96,8 @@ export function serviceArgs(
             },
             placement: { constraints: [...s.constraints] },
             restartPolicy: { condition: s.restartCondition },
+            // By name: the stack's own overlay, or Docker's predefined `host` network, which no
+            // resource here creates (the manager resolves the name to its swarm network).
             networksAdvanceds: s.networks.map((key) => ({ name: ids.networks[key] ?? byKey(spec.networks, key, "network").name })),
         },
     };

@@ -18,12 +18,34 @@ export const STACK_IMAGE_LABEL = "com.docker.stack.image";
 export const BOOT_STACK = "boot";
 export const NODES_STACK = "nodes";
 
+/** Name of Docker's predefined host network: a task on it shares its host's network stack. */
+export const HOST_NETWORK = "host";
+/**
+ * Key under which a stack references the {@link HOST_NETWORK} (compose:
+ * `networks: { hostnet: { external: true, name: host } }`).
+ */
+export const HOST_NETWORK_KEY = "hostnet";
+
+/**
+ * The predefined {@link HOST_NETWORK} as a stack references it. A service on it binds its
+ * host's own interfaces and addresses: it publishes no ports (nothing to publish), gets no
+ * custom hostname (the container has the host's), and is reachable on the host's address
+ * exactly as a process on the host would be.
+ */
+export function hostNetworkSpec(): NetworkSpec {
+    return { key: HOST_NETWORK_KEY, name: HOST_NETWORK, external: true, driver: "host", attachable: false, encrypted: false };
+}
+
 /** `<stack>_<key>`: how `docker stack deploy` names a stack's services, networks and volumes. */
 export function scoped(stack: string, key: string): string {
     return `${stack}_${key}`;
 }
 
-/** A port published by a service. Always host mode: this project never uses the ingress routing mesh. */
+/**
+ * A port published by a service. Always host mode: this project never uses the ingress
+ * routing mesh. Services on the {@link HOST_NETWORK} publish nothing: they bind the host's
+ * own interfaces.
+ */
 export interface PortSpec {
     /** Port inside the container. */
     readonly target: number;
@@ -63,7 +85,10 @@ export interface ServiceSpec {
     readonly entrypoint?: readonly string[];
     /** Arguments (compose `command`; the Docker API's `Args`). */
     readonly args: readonly string[];
-    /** Container host name; may be a swarm template such as `{{.Node.Hostname}}`. */
+    /**
+     * Container host name; may be a swarm template such as `{{.Node.Hostname}}`. Left unset
+     * on the {@link HOST_NETWORK}, where the container has the host's own name.
+     */
     readonly hostname?: string;
     readonly mode: ServiceMode;
     /** Placement constraints, e.g. `node.role == manager`. */
@@ -82,13 +107,17 @@ export interface ServiceSpec {
 }
 
 export interface NetworkSpec {
-    /** Key in the stack (`default`). */
+    /** Key in the stack (`default`, `hostnet`). */
     readonly key: string;
-    /** Full network name (`boot_default`). */
+    /** Full network name (`boot_default`, `host`). */
     readonly name: string;
-    /** A network another stack created: referenced, never created or labelled here. */
+    /**
+     * A network this stack does not create: another stack's, or Docker's predefined `host`
+     * network. Referenced, never created or labelled here.
+     */
     readonly external: boolean;
-    readonly driver: "overlay";
+    /** `overlay` for the stacks' own network; `host` for the predefined {@link HOST_NETWORK}. */
+    readonly driver: "overlay" | "host";
     readonly attachable: boolean;
     /** IPsec between hosts (driver option `encrypted`). */
     readonly encrypted: boolean;

@@ -86,7 +86,9 @@ export function enodesInLogs(text: string): { time: number; enode: string }[] {
 }
 
 /**
- * Read the enode URL the running bootnode printed at start (`enode://<id>@<addr>...`),
+ * Read the enode URL the running bootnode printed at start (`enode://<id>@<addr>...`;
+ * geth v1.13.15's bootnode prints the address it listens on with TCP port 0 and the
+ * discovery port as `?discport=`, e.g. `enode://<id>@10.0.1.11:0?discport=30301`),
  * from its service's logs through the Docker API of a swarm manager. Waits (bounded,
  * backoff) until the service has a running task whose output holds an enode URL; only
  * lines logged since that task was created count, so an earlier task's identity is never
@@ -133,7 +135,11 @@ export async function readBootnodeEnode(docker: DockerApi, serviceName: string, 
 
 /** Result of {@link verifyBootnodeEnode}. */
 export interface BootnodeCheck {
-    /** What the bootnode printed (its host part is its listening address). */
+    /**
+     * What the bootnode printed: its host is the address it listens on (the boot host's
+     * private IP as the boot stack runs it; 127.0.0.1 when it listens on all interfaces),
+     * its port 0 with the UDP port in `?discport=`.
+     */
     readonly reported: string;
     /** The node ID both agree on. */
     readonly nodeId: string;
@@ -151,8 +157,9 @@ export function enodeNodeId(url: string): string {
 
 /**
  * Compare the node ID the running bootnode reports with the one of the expected enode
- * URL (derived from the node key). Only the node ID is compared: the host part the
- * bootnode prints is its own listening address.
+ * URL (derived from the node key). Only the node ID is compared: the bootnode prints the
+ * address it listens on with port 0 (see {@link readBootnodeEnode}), while the expected
+ * URL carries the boot host's address and the discovery port peers use.
  *
  * @throws BootnodeEnodeMismatchError on a different node ID; BootnodeNoAnswerError when none is reported in time.
  */

@@ -1,8 +1,9 @@
 // The project's own boot and nodes stacks on a real 3-host swarm with real geth v1.13.15:
 // the config layer's host plan and labels (applied with the project's applyNodeLabels),
 // the boot stack's bootnode (enode read back with the project's read-back code), the nodes
-// stack (Clique signer on the miner host, RPC nodes elsewhere, host-mode ports), a
-// transaction across hosts, and no key material outside swarm secrets.
+// stack (Clique signer on the miner host, RPC nodes elsewhere, the p2p services on the
+// swarm's host network with no published ports), a transaction across hosts, and no key
+// material outside swarm secrets.
 // Runs as root: `npx vitest run --project lab test/lab/network.test.ts`.
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -191,7 +192,15 @@ async function diagnose(stack: string): Promise<string> {
 
 interface ServiceInspect {
     ID: string;
-    Spec: { Name: string; Labels?: Record<string, string>; TaskTemplate: { ContainerSpec: { Args?: string[]; Command?: string[]; Env?: string[]; Labels?: Record<string, string> } }; EndpointSpec?: { Ports?: Array<{ PublishMode?: string; TargetPort: number; Protocol: string }> } };
+    Spec: {
+        Name: string;
+        Labels?: Record<string, string>;
+        TaskTemplate: {
+            ContainerSpec: { Args?: string[]; Command?: string[]; Env?: string[]; Labels?: Record<string, string>; Hostname?: string };
+            Networks?: Array<{ Target: string }>;
+        };
+        EndpointSpec?: { Mode?: string; Ports?: Array<{ PublishMode?: string; TargetPort: number; Protocol: string }> };
+    };
     Endpoint?: { Ports?: Array<{ PublishMode?: string }>; VirtualIPs?: Array<{ NetworkID: string }> };
 }
 async function inspectServices(stack: string): Promise<ServiceInspect[]> {
@@ -256,12 +265,10 @@ describe("the project's boot and nodes stacks on a real 3-host swarm", () => {
         expect(check.nodeId).toBe(parseEnode(expectedEnode).id);
         const reported = await readBootnodeEnode(l.manager.docker, name, { timeoutMs: 10_000 });
         expect(enodeNodeId(reported)).toBe(parseEnode(expectedEnode).id);
-        // With `-nat extip:<boot host IP>` the bootnode reports the boot host's address. (The port it
-        // prints is 0: geth v1.13.15's bootnode takes the 0 that the extip "port mapping" returns for
-        // a mapped port. The enode the stacks use is derived, with the real port, so only the node ID
-        // and the host are compared here.)
+        // The bootnode listens on the boot host's private IP (`-addr <ip>:<port>`, host network) and
+        // prints that address, with TCP port 0 and its discovery port as `?discport=`.
         const got = parseEnode(reported);
-        expect([got.id, got.host]).toEqual([parseEnode(expectedEnode).id, bootIp]);
+        expect([got.id, got.host, got.port, got.discport]).toEqual([parseEnode(expectedEnode).id, bootIp, 0, config.ports.bootnode]);
 
         // It runs on the boot host, and its discovery port answers there, signed by that key.
         const tasks = (await l.manager.docker.listTasks({ filters: { service: [name], "desired-state": ["running"] } })) as Array<{ NodeID: string }>;
@@ -321,7 +328,8 @@ describe("the project's boot and nodes stacks on a real 3-host swarm", () => {
             expect(await gethConsole<number>(l, h, service(nodesSpec, "miner"), "admin.peers.length", IPC)).toBeGreaterThan(0);
         }
 
-        // Each node advertises its host's address (ports are host-mode published), not its container's.
+        // Each node advertises its host's private IP (`--nat extip:` from the hosts map, looked up by
+        // the container's host name, which on the host network is the host's own).
         const ids: Record<string, string> = {};
         for (const h of allHosts()) {
             const svc = service(nodesSpec, minerHosts.includes(h) ? "miner" : "node");
@@ -413,7 +421,8 @@ describe("the project's boot and nodes stacks on a real 3-host swarm", () => {
         await waitFor("the head to advance", async () => ((await viewOf(nodeHosts[0])).number > n ? true : undefined), BLOCK_PERIOD * 10_000);
     });
 
-    it("4. JSON-RPC answers on every node host's own address and is refused on the miner's; every port is host-mode", async () => {
+    it("4. the p2p services are on the host network with no published ports and no ingress; p2p, discovery and RPC answer on the hosts' own addresses", async () => {
+        const l = L();
         for (const h of nodeHosts) {
             const chainId = await waitFor(`RPC on ${h}`, () => rpc<string>(ipOf(h), config.ports.rpc, "eth_chainId"), 30_000);
             expect(hexToNumber(chainId), h).toBe(config.chain.chainId);
@@ -427,26 +436,58 @@ describe("the project's boot and nodes stacks on a real 3-host swarm", () => {
             expect((err as RpcError).code, (err as Error).message).toBe("ECONNREFUSED");
         }
 
-        const ingress = JSON.parse((await L().docker(["network", "inspect", "ingress"])).stdout) as Array<{ Id: string }>;
+        // The services, as the swarm holds them: on Docker's predefined host network (the manager
+        // resolves the compose name `host` to the swarm's host network), no published port, no
+        // custom hostname, no VIP on ingress.
+        const ingress = JSON.parse((await l.docker(["network", "inspect", "ingress"])).stdout) as Array<{ Id: string }>;
+        const p2pServices = [service(bootSpec, "bootnode"), service(nodesSpec, "node"), service(nodesSpec, "miner")];
+        const seen: string[] = [];
         for (const stack of [bootSpec!.stack, nodesSpec!.stack]) {
             const svcs = await inspectServices(stack);
             expect(svcs.length, stack).toBe(stack === bootSpec!.stack ? bootSpec!.services.length : nodesSpec!.services.length);
             for (const svc of svcs) {
-                const spec = svc.Spec.EndpointSpec?.Ports ?? [];
-                expect(spec.length, svc.Spec.Name).toBeGreaterThan(0);
-                for (const p of [...spec, ...(svc.Endpoint?.Ports ?? [])]) expect(p.PublishMode, svc.Spec.Name).toBe("host");
-                expect((svc.Endpoint?.VirtualIPs ?? []).map((v) => v.NetworkID), svc.Spec.Name).not.toContain(ingress[0].Id);
+                const name = svc.Spec.Name;
+                seen.push(name);
+                expect(p2pServices, name).toContain(name);
+                const targets = (svc.Spec.TaskTemplate.Networks ?? []).map((n) => n.Target);
+                expect(targets.length, name).toBe(1);
+                const net = JSON.parse((await l.docker(["network", "inspect", targets[0]])).stdout) as Array<{ Name: string; Driver: string }>;
+                expect([net[0].Name, net[0].Driver], name).toEqual(["host", "host"]);
+                expect(svc.Spec.EndpointSpec?.Ports ?? [], name).toEqual([]);
+                expect(svc.Endpoint?.Ports ?? [], name).toEqual([]);
+                expect(svc.Spec.TaskTemplate.ContainerSpec.Hostname ?? "", name).toBe("");
+                expect((svc.Endpoint?.VirtualIPs ?? []).map((v) => v.NetworkID), name).not.toContain(ingress[0].Id);
             }
+        }
+        expect(seen.sort()).toEqual([...p2pServices].sort());
+
+        // Each task's container, on its own host: host network mode, no port bindings, and the host's name
+        // (what the start script looks up in the hosts map).
+        const tasks: Array<[string, string]> = [
+            [config.bootHost, service(bootSpec, "bootnode")],
+            ...nodeHosts.map((h): [string, string] => [h, service(nodesSpec, "node")]),
+            ...minerHosts.map((h): [string, string] => [h, service(nodesSpec, "miner")]),
+        ];
+        for (const [h, svc] of tasks) {
+            const cid = await taskContainer(l, h, svc);
+            const inspect = await l.host(h).docker.getContainer(cid).inspect();
+            expect(inspect.HostConfig.NetworkMode, `${svc} on ${h}`).toBe("host");
+            expect(Object.keys(inspect.HostConfig.PortBindings ?? {}), `${svc} on ${h}`).toEqual([]);
+            const name = await l.docker(["exec", cid, "hostname"], { host: h });
+            expect(name.stdout.trim(), `hostname in ${svc} on ${h}`).toBe(h);
         }
 
         // The p2p ports answer on each host's own address, as that host's node.
         for (const h of allHosts()) {
             const svc = service(nodesSpec, minerHosts.includes(h) ? "miner" : "node");
-            const id = parseEnode(await gethConsole<string>(L(), h, svc, "admin.nodeInfo.enode", IPC)).id;
+            const id = parseEnode(await gethConsole<string>(l, h, svc, "admin.nodeInfo.enode", IPC)).id;
             const pong = await discv4Ping(ipOf(h), config.ports.p2p);
             expect(pong.nodeId, `${h} ${config.ports.p2p}/udp`).toBe(id);
             await tcpConnect(ipOf(h), config.ports.p2p);
         }
+        // Discovery answers on the boot host's own address, as the bootnode.
+        const pong = await discv4Ping(ipOf(config.bootHost), config.ports.bootnode);
+        expect(pong.nodeId, `${config.bootHost} ${config.ports.bootnode}/udp`).toBe(parseEnode(expectedEnode).id);
     });
 
     it("5. a transaction sent through one node host's RPC is mined and visible through the other's", async () => {

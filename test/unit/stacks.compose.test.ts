@@ -67,10 +67,21 @@ describe("compose rendering (as the lab uses it, without Pulumi)", () => {
         expect(changed).toEqual(["hosts"]);
     });
 
-    it("without a visualizer and encryption, the boot stack is the bootnode on a plain overlay", () => {
+    it("without a visualizer and encryption, the boot stack is the bootnode on the host network, beside a plain overlay", () => {
         const doc = parse(renderCompose(boot));
         expect(Object.keys(doc.services)).toEqual(["bootnode"]);
-        expect(doc.networks).toEqual({ default: { driver: "overlay", attachable: true } });
+        expect(doc.networks).toEqual({ default: { driver: "overlay", attachable: true }, hostnet: { external: true, name: "host" } });
+        const b = doc.services.bootnode;
+        expect([b.networks, b.ports, b.hostname, b.command]).toEqual([["hostnet"], undefined, undefined, ["-nodekey", "/run/secrets/bootnode-key", "-addr", "10.0.1.11:30301"]]);
+    });
+
+    it("puts node and miner on the host network: no ports, no hostname template, no overlay", () => {
+        const doc = parse(renderCompose(nodes));
+        expect(doc.networks).toEqual({ hostnet: { external: true, name: "host" } });
+        for (const key of ["node", "miner"]) {
+            const s = doc.services[key];
+            expect([s.networks, s.ports, s.hostname, s.deploy.endpoint_mode], key).toEqual([["hostnet"], undefined, undefined, "dnsrr"]);
+        }
     });
 
     it("refuses a miner host whose signer does not exist", () => {

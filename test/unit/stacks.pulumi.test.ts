@@ -120,15 +120,16 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
         }
     });
 
-    it("bootnode: tools image, node key from a secret, 30301/udp in host mode, pinned to the boot host", () => {
+    it("bootnode: tools image, node key from a secret, on the host network listening on the boot host's IP (no ports, no -nat), pinned to the boot host", () => {
         const s = one(d.records, DOCKER.service, "ref-boot-service-bootnode").inputs;
         const secret = one(d.records, DOCKER.secret, "ref-boot-secret-bootnode-key").inputs;
         expect(s.name).toBe("boot_bootnode");
         expect(s.mode).toEqual({ replicated: { replicas: 1 } });
-        expect(s.endpointSpec).toEqual({ mode: "dnsrr", ports: [{ targetPort: 30301, publishedPort: 30301, protocol: "udp", publishMode: "host" }] });
+        expect(s.endpointSpec).toEqual({ mode: "dnsrr", ports: [] });
         expect(s.taskSpec.containerSpec.image).toBe("ethereum/client-go:alltools-v1.13.15");
         expect(s.taskSpec.containerSpec.commands).toEqual(["bootnode"]);
-        expect(s.taskSpec.containerSpec.args).toEqual(["-nodekey", "/run/secrets/bootnode-key", "-addr", ":30301", "-nat", "extip:10.0.1.11"]);
+        expect(s.taskSpec.containerSpec.args).toEqual(["-nodekey", "/run/secrets/bootnode-key", "-addr", "10.0.1.11:30301"]);
+        expect(s.taskSpec.containerSpec.hostname).toBeUndefined();
         expect(s.taskSpec.containerSpec.env).toBeUndefined();
         expect(s.taskSpec.containerSpec.secrets).toEqual([
             { secretId: "ref-boot-secret-bootnode-key-id", secretName: secret.name, fileName: "bootnode-key", fileUid: "0", fileGid: "0", fileMode: 0o400 },
@@ -136,36 +137,34 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
         expect(secret.name).toMatch(/^boot_bootnode-key-[0-9a-f]{12}$/);
         expect(s.taskSpec.placement).toEqual({ constraints: ["node.labels.geth-swarm.boot == true"] });
         expect(s.taskSpec.restartPolicy).toEqual({ condition: "on-failure" });
-        expect(s.taskSpec.networksAdvanceds).toEqual([{ name: "boot_default" }]);
+        expect(s.taskSpec.networksAdvanceds).toEqual([{ name: "host" }]);
         expect(labelsOf(s.labels)).toEqual({ [NS]: "boot", "com.docker.stack.image": "ethereum/client-go:alltools-v1.13.15" });
         expect(labelsOf(s.taskSpec.containerSpec.labels)).toEqual({ [NS]: "boot" });
     });
 
-    it("visualizer: on a manager, docker socket read-only, port in host mode", () => {
+    it("visualizer: on a manager, on the overlay network, docker socket read-only, port in host mode", () => {
         const s = one(d.records, DOCKER.service, "ref-boot-service-visualizer").inputs;
         expect(s.name).toBe("boot_visualizer");
         expect(s.taskSpec.containerSpec.image).toBe("dockersamples/visualizer:stable");
         expect(s.taskSpec.placement.constraints).toEqual(["node.role == manager"]);
         expect(s.taskSpec.containerSpec.mounts).toEqual([{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock", readOnly: true }]);
-        expect(s.endpointSpec.ports).toEqual([{ targetPort: 8080, publishedPort: 8080, protocol: "tcp", publishMode: "host" }]);
+        expect(s.endpointSpec).toEqual({ mode: "dnsrr", ports: [{ targetPort: 8080, publishedPort: 8080, protocol: "tcp", publishMode: "host" }] });
+        expect(s.taskSpec.networksAdvanceds).toEqual([{ name: "boot_default" }]);
     });
 
-    it("overlay network: boot_default, attachable, encrypted, labelled", () => {
+    it("overlay network: boot_default, attachable, encrypted, labelled; the predefined host network is never created", () => {
+        expect(ofType(d.records, DOCKER.network).map((r) => r.name)).toEqual(["ref-boot-network-default"]);
         const n = one(d.records, DOCKER.network, "ref-boot-network-default").inputs;
         expect(n).toMatchObject({ name: "boot_default", driver: "overlay", attachable: true, options: { encrypted: "" } });
         expect(labelsOf(n.labels)).toEqual({ [NS]: "boot" });
     });
 
-    it("node: global off miners, p2p tcp+udp and RPC tcp in host mode, safe RPC namespaces, start script", async () => {
+    it("node: global off miners, on the host network (no ports, no hostname template), safe RPC namespaces, start script", async () => {
         const s = one(d.records, DOCKER.service, "ref-nodes-service-node").inputs;
         const enode = await value(d.boot.enode);
         expect(s.name).toBe("nodes_node");
         expect(s.mode).toEqual({ global: true });
-        expect(s.endpointSpec.ports).toEqual([
-            { targetPort: 30303, publishedPort: 30303, protocol: "tcp", publishMode: "host" },
-            { targetPort: 30303, publishedPort: 30303, protocol: "udp", publishMode: "host" },
-            { targetPort: 8545, publishedPort: 8545, protocol: "tcp", publishMode: "host" },
-        ]);
+        expect(s.endpointSpec).toEqual({ mode: "dnsrr", ports: [] });
         expect(s.taskSpec.placement.constraints).toEqual(["node.labels.role != miner"]);
         expect(s.taskSpec.containerSpec.image).toBe("ethereum/client-go:v1.13.15");
         expect(s.taskSpec.containerSpec.commands).toEqual(["/bin/sh", "/geth-swarm/start.sh"]);
@@ -174,7 +173,7 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
             "--http", "--http.addr", "0.0.0.0", "--http.port", "8545", "--http.api", "eth,net,web3",
         ]);
         expect(s.taskSpec.containerSpec.args.join(" ")).not.toMatch(/personal|admin|vhosts/);
-        expect(s.taskSpec.containerSpec.hostname).toBe("{{.Node.Hostname}}");
+        expect(s.taskSpec.containerSpec.hostname).toBeUndefined();
         expect(s.taskSpec.containerSpec.mounts).toEqual([
             { type: "volume", source: "nodes_node-data", target: "/data", volumeOptions: { labels: [{ label: NS, value: "nodes" }] } },
         ]);
@@ -184,18 +183,17 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
             ["ref-nodes-config-genesis-id", "/geth-swarm/genesis.json"],
             ["ref-nodes-config-hosts-id", "/geth-swarm/hosts"],
         ]);
-        expect(s.taskSpec.networksAdvanceds).toEqual([{ name: "boot_default" }]);
+        expect(s.taskSpec.networksAdvanceds).toEqual([{ name: "host" }]);
     });
 
-    it("miner: global on miners, p2p only (no RPC port, no --http), signer secrets by id", () => {
+    it("miner: global on miners, on the host network, p2p only (no ports, no --http), signer secrets by id", () => {
         const s = one(d.records, DOCKER.service, "ref-nodes-service-miner").inputs;
         expect(s.name).toBe("nodes_miner");
         expect(s.mode).toEqual({ global: true });
         expect(s.taskSpec.placement.constraints).toEqual(["node.labels.role == miner"]);
-        expect(s.endpointSpec.ports).toEqual([
-            { targetPort: 30303, publishedPort: 30303, protocol: "tcp", publishMode: "host" },
-            { targetPort: 30303, publishedPort: 30303, protocol: "udp", publishMode: "host" },
-        ]);
+        expect(s.endpointSpec).toEqual({ mode: "dnsrr", ports: [] });
+        expect(s.taskSpec.networksAdvanceds).toEqual([{ name: "host" }]);
+        expect(s.taskSpec.containerSpec.hostname).toBeUndefined();
         expect(JSON.stringify(s)).not.toContain("8545");
         expect(s.taskSpec.containerSpec.args).not.toContain("--http");
         expect(s.taskSpec.containerSpec.args[0]).toBe("miner");
@@ -223,13 +221,24 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
         expect(signersFile).toContain(`miner-worker 0 ${addresses[0].toLowerCase()}\n`);
     });
 
-    it("publishes every port of every service in host mode, UDP where discovery runs", () => {
-        const ports = ofType(d.records, DOCKER.service).flatMap((r) => r.inputs.endpointSpec.ports.map((p: any) => ({ service: r.inputs.name, ...p })));
-        expect(ports.length).toBe(7);
-        for (const p of ports) expect(p.publishMode, `${p.service} ${p.targetPort}`).toBe("host");
-        expect(ports.filter((p) => p.protocol === "udp").map((p) => `${p.service}:${p.targetPort}`).sort()).toEqual([
-            "boot_bootnode:30301", "nodes_miner:30303", "nodes_node:30303",
-        ]);
+    it("runs the p2p services on the host network without ports; the only published port is the visualizer's, in host mode", () => {
+        const services = ofType(d.records, DOCKER.service).map((r) => r.inputs);
+        const shape = Object.fromEntries(
+            services.map((s) => [s.name, { networks: s.taskSpec.networksAdvanceds.map((n: any) => n.name), ports: s.endpointSpec.ports, hostname: s.taskSpec.containerSpec.hostname ?? null }]),
+        );
+        expect(shape).toEqual({
+            boot_bootnode: { networks: ["host"], ports: [], hostname: null },
+            boot_visualizer: { networks: ["boot_default"], ports: [{ targetPort: 8080, publishedPort: 8080, protocol: "tcp", publishMode: "host" }], hostname: null },
+            nodes_node: { networks: ["host"], ports: [], hostname: null },
+            nodes_miner: { networks: ["host"], ports: [], hostname: null },
+        });
+        // No ingress publishing anywhere; no service on the host network publishes a port.
+        for (const s of services) {
+            for (const p of s.endpointSpec.ports) expect(p.publishMode, `${s.name} ${p.targetPort}`).toBe("host");
+            if (s.taskSpec.networksAdvanceds.some((n: any) => n.name === "host")) expect(s.endpointSpec.ports, s.name).toEqual([]);
+        }
+        // Nothing advertises through NAT options but geth's per-host `--nat extip:` (set by the start script).
+        for (const s of services) expect((s.taskSpec.containerSpec.args ?? []).join(" "), s.name).not.toMatch(/-nat\b|extip/);
     });
 
     it("labels every object with its stack", () => {

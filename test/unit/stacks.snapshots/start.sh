@@ -27,7 +27,8 @@ if [ ! -d "$datadir/geth/chaindata" ]; then
     geth init --datadir "$datadir" "$genesis"
 fi
 
-# 2. The address peers reach this host at (ports are published in host mode).
+# 2. The address peers reach this host at (the container is on the host network:
+#    its host name is the host's).
 extip=""
 while read -r name ip; do
     if [ "$name" = "$self" ]; then
