@@ -58,13 +58,13 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
 
     // --- ports ---------------------------------------------------------------------------
     { key: "rpcPort", type: "integer", default: 8545, target: "both",
-      description: "JSON-RPC (HTTP) port of the geth nodes, published in host mode on node hosts only." },
+      description: "JSON-RPC (HTTP) port of the geth nodes, bound on the node hosts' own addresses (host network); signer hosts serve no RPC." },
     { key: "p2pPort", type: "integer", default: 30303, target: "both",
-      description: "devp2p port of every geth (TCP and UDP), published in host mode." },
+      description: "devp2p port of every geth (TCP and UDP), bound on each host's own address (host network)." },
     { key: "bootnodePort", type: "integer", default: 30301, target: "both",
-      description: "Discovery port of the bootnode (UDP), published in host mode on the boot host." },
+      description: "Discovery port of the bootnode (UDP), bound on the boot host's private address (host network)." },
     { key: "visualizerPort", type: "integer", default: 8080, target: "both",
-      description: "Port of the swarm visualizer on the manager." },
+      description: "Port of the swarm visualizer, published in host mode on the manager." },
 
     // --- access --------------------------------------------------------------------------
     { key: "rpcApis", type: "array", items: "string", default: ["eth", "net", "web3"], target: "both",

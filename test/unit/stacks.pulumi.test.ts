@@ -136,7 +136,8 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
         ]);
         expect(secret.name).toMatch(/^boot_bootnode-key-[0-9a-f]{12}$/);
         expect(s.taskSpec.placement).toEqual({ constraints: ["node.labels.geth-swarm.boot == true"] });
-        expect(s.taskSpec.restartPolicy).toEqual({ condition: "on-failure" });
+        // "any": a task whose process exits 0 (SIGTERM on a daemon shutdown) must come back too.
+        expect(s.taskSpec.restartPolicy).toEqual({ condition: "any" });
         expect(s.taskSpec.networksAdvanceds).toEqual([{ name: "host" }]);
         expect(labelsOf(s.labels)).toEqual({ [NS]: "boot", "com.docker.stack.image": "ethereum/client-go:alltools-v1.13.15" });
         expect(labelsOf(s.taskSpec.containerSpec.labels)).toEqual({ [NS]: "boot" });
@@ -173,6 +174,7 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
             "--http", "--http.addr", "0.0.0.0", "--http.port", "8545", "--http.api", "eth,net,web3",
         ]);
         expect(s.taskSpec.containerSpec.args.join(" ")).not.toMatch(/personal|admin|vhosts/);
+        expect(s.taskSpec.restartPolicy).toEqual({ condition: "any" });
         expect(s.taskSpec.containerSpec.hostname).toBeUndefined();
         expect(s.taskSpec.containerSpec.mounts).toEqual([
             { type: "volume", source: "nodes_node-data", target: "/data", volumeOptions: { labels: [{ label: NS, value: "nodes" }] } },
@@ -197,6 +199,9 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
         expect(JSON.stringify(s)).not.toContain("8545");
         expect(s.taskSpec.containerSpec.args).not.toContain("--http");
         expect(s.taskSpec.containerSpec.args[0]).toBe("miner");
+        // The signer targets the configured gas limit, not geth's own 30M default.
+        expect(s.taskSpec.containerSpec.args.slice(-2)).toEqual(["--miner.gaslimit", "30000000"]);
+        expect(s.taskSpec.restartPolicy).toEqual({ condition: "any" });
         expect(s.taskSpec.containerSpec.secrets.map((x: any) => [x.secretId, x.fileName, x.fileMode])).toEqual([
             ["ref-nodes-secret-signer-0-key-id", "signer-0-key", 0o400],
             ["ref-nodes-secret-signer-0-password-id", "signer-0-password", 0o400],
