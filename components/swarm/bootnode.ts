@@ -1,5 +1,5 @@
 import { DockerApi, SwarmTask } from "./api";
-import { errorMessage, formatDuration, pollUntil } from "./poll";
+import { describeAnswer, errorMessage, formatDuration, pollUntil } from "./poll";
 
 export interface BootnodeOptions {
     /** How long to wait for the bootnode to run and print its enode URL. */
@@ -98,10 +98,15 @@ export function enodesInLogs(text: string): { time: number; enode: string }[] {
  */
 export async function readBootnodeEnode(docker: DockerApi, serviceName: string, opts: BootnodeOptions): Promise<string> {
     let seen = "nothing yet";
-    const enode = await pollUntil(async () => {
+    const enode = await pollUntil(async ({ bound }) => {
         let tasks: SwarmTask[];
         try {
-            tasks = (await docker.listTasks({ filters: { service: [serviceName] } })) as SwarmTask[];
+            const answer: unknown = await bound(docker.listTasks({ filters: { service: [serviceName] } }), "GET /tasks");
+            if (!Array.isArray(answer) || !answer.every((t) => t && typeof t === "object" && typeof (t as SwarmTask).ID === "string")) {
+                seen = `GET /tasks answered ${describeAnswer(answer)}`;
+                return undefined;
+            }
+            tasks = answer as SwarmTask[];
         } catch (e) {
             seen = `listing tasks failed: ${errorMessage(e)}`;
             return undefined;
@@ -115,7 +120,8 @@ export async function readBootnodeEnode(docker: DockerApi, serviceName: string, 
         const since = Math.min(...running.map((t) => parseDockerTime(t.CreatedAt)).filter((t) => !Number.isNaN(t)));
         let text: string;
         try {
-            text = demuxDockerLogs(await readAll(await docker.getService(serviceName).logs({ stdout: true, stderr: true, timestamps: true })));
+            const logs = bound(docker.getService(serviceName).logs({ stdout: true, stderr: true, timestamps: true }), `GET /services/${serviceName}/logs`);
+            text = demuxDockerLogs(await bound(readAll(await logs), `reading the logs of ${serviceName}`));
         } catch (e) {
             seen = `reading logs failed: ${errorMessage(e)}`;
             return undefined;
