@@ -198,6 +198,9 @@ describe("reliability with three Clique signers on 5 hosts", () => {
         });
         expect(tasksAfter[`${n.serviceOf(name)}@${name}`]).toBeTruthy();
         expect(changed).toEqual([]);
+        // Not in the deployed hosts map: it advertises the source address of its route to the bootnode.
+        expect(enode.host).toBe(added.host.ip);
+        expect(natLine).toContain(`advertising ${added.host.ip} (its route to the bootnode)`);
         expect(healthy.length).toBe(all.length);
     });
 

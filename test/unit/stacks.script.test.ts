@@ -34,6 +34,7 @@ describe("start script", () => {
 
         /** Lay out config, data, secrets and stub binaries; return a runner. */
         function setup(hostName: string) {
+            if (!which("dash")) throw new Error("dash runs the start script as the images' /bin/sh would: apt-get install dash");
             dir = mkdtempSync(join(tmpdir(), "gs-start-"));
             const cfg = join(dir, "cfg"), data = join(dir, "data"), secrets = join(dir, "secrets"), bin = join(dir, "bin");
             for (const d of [cfg, data, secrets, bin]) mkdirSync(d, { recursive: true });
@@ -53,6 +54,9 @@ exit 0
 `,
             );
             writeFileSync(join(bin, "hostname"), `#!/bin/sh\necho ${hostName}\n`);
+            // Stub ip: this host's route to 10.0.1.11 leaves from 10.0.3.7.
+            writeFileSync(join(bin, "ip"), `#!/bin/sh\n[ "$*" = "route get 10.0.1.11" ] && echo "10.0.1.11 via 10.0.3.1 dev eth0 src 10.0.3.7 uid 0"\n`);
+            chmodSync(join(bin, "ip"), 0o755);
             chmodSync(join(bin, "geth"), 0o755);
             chmodSync(join(bin, "hostname"), 0o755);
             writeFileSync(join(dir, "start.sh"), renderStartScript({ configDir: cfg, dataDir: data, secretsDir: secrets }));
@@ -62,7 +66,7 @@ exit 0
             return { run, calls, data, cfg, secrets };
         }
 
-        it.skipIf(!which("dash"))("node: init on first start only, advertises the host's IP, passes the flags through", () => {
+        it("node: init on first start only, advertises the host's IP, passes the flags through", () => {
             const { run, calls, data } = setup("worker");
             const first = run("node", "--networkid", "4242", "--http");
             expect(first.status).toBe(0);
@@ -74,15 +78,25 @@ exit 0
             expect(calls().filter((c) => c.startsWith("init"))).toHaveLength(1);
         });
 
-        it.skipIf(!which("dash"))("node on an unlisted host falls back to --nat any and says so", () => {
+        it("node on an unlisted host advertises the source address of its route to the bootnode", () => {
             const { run, calls } = setup("stranger");
-            const r = run("node");
+            const enode = `enode://${"ab".repeat(64)}@10.0.1.11:30301`;
+            const r = run("node", "--bootnodes", enode);
             expect(r.status).toBe(0);
             expect(r.stderr).toContain("host stranger is not listed in");
+            expect(r.stderr).toContain("advertising 10.0.3.7 (its route to the bootnode)");
+            expect(calls()[1]).toBe(`--datadir ${calls()[0].split(" ")[2]} --nat extip:10.0.3.7 --bootnodes ${enode}`);
+        });
+
+        it("node on an unlisted host with no route to the bootnode falls back to --nat any and says so", () => {
+            const { run, calls } = setup("stranger");
+            const r = run("node", "--bootnodes", `enode://${"ab".repeat(64)}@192.0.2.9:30301`);
+            expect(r.status).toBe(0);
+            expect(r.stderr).toContain("has no route to the bootnode; advertising with --nat any");
             expect(calls()[1]).toContain("--nat any");
         });
 
-        it.skipIf(!which("dash"))("miner: imports its signer key once, then seals with it", () => {
+        it("miner: imports its signer key once, then seals with it", () => {
             const { run, calls, data, secrets } = setup("miner-worker");
             expect(run("miner", "--networkid", "4242").status).toBe(0);
             expect(run("miner", "--networkid", "4242").status).toBe(0);
@@ -96,7 +110,7 @@ exit 0
             expect(readdirSync(join(data, "keystore"))).toHaveLength(1);
         });
 
-        it.skipIf(!which("dash"))("miner on a host without a signer refuses to start; a bad role is refused", () => {
+        it("miner on a host without a signer refuses to start; a bad role is refused", () => {
             const { run, calls } = setup("worker");
             const r = run("miner");
             expect(r.status).toBe(1);

@@ -36,10 +36,28 @@ while read -r name ip; do
         break
     fi
 done < "$hosts"
+if [ -z "$extip" ]; then
+    # A host added after the stack was deployed: the source address of its route to the
+    # bootnode is the address the other hosts reach it at.
+    bootip=""
+    previous=""
+    for arg in "$@"; do
+        if [ "$previous" = "--bootnodes" ]; then
+            bootip="$(printf '%s\n' "$arg" | sed -n 's/^enode:\/\/[0-9a-f]*@\([0-9.]*\):.*/\1/p')"
+        fi
+        previous="$arg"
+    done
+    if [ -n "$bootip" ]; then
+        extip="$(ip route get "$bootip" 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p')"
+    fi
+    if [ -n "$extip" ]; then
+        log "host $self is not listed in $hosts; advertising $extip (its route to the bootnode)"
+    fi
+fi
 if [ -n "$extip" ]; then
     nat="extip:$extip"
 else
-    log "host $self is not listed in $hosts; advertising with --nat any"
+    log "host $self is not listed in $hosts and has no route to the bootnode; advertising with --nat any"
     nat="any"
 fi
 
