@@ -11,7 +11,7 @@
  */
 import type Dockerode from "dockerode";
 import type { DockerEndpoint } from "../hosts/types";
-import { describeAnswer } from "./poll";
+import { describeAnswer, withTimeout } from "./poll";
 
 /** The part of a dockerode `Docker` object that swarm formation uses. */
 export interface SwarmEngine {
@@ -133,19 +133,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0,
 function bounded<T>(p: Promise<T>, d: Deadline, what: string): Promise<T> {
     const ms = d.remaining();
     if (ms <= 0) return Promise.reject(new Error(`no time left for ${what}`));
-    return new Promise<T>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-        p.then(
-            (v) => {
-                clearTimeout(t);
-                resolve(v);
-            },
-            (e: unknown) => {
-                clearTimeout(t);
-                reject(e);
-            },
-        );
-    });
+    return withTimeout(p, ms, what);
 }
 
 /** A message for an engine error, with every secret replaced. Never the error object itself. */

@@ -1,13 +1,12 @@
 // Faults to inject into a running lab: a host's Docker daemon going down and coming back
 // (what a host reboot does to the swarm: its containers stop, its engine and swarm agent
 // restart from the same data root), and a host cut off the lab bridge (a network partition).
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Docker from "dockerode";
-import { LAB_ENV, run, sleep, waitFor } from "./exec";
-import { dockerCli, type Lab, type LabHost } from "./hosts";
-import { BRIDGE, CGROUP_PARENT, hostDataRoot, hostNetns, hostSocket, hostStateDir, netnsPath, utsPath, vethName } from "./paths";
+import { run, sleep, waitFor } from "./exec";
+import { dockerCli, launchDockerd, type Lab, type LabHost } from "./hosts";
+import { BRIDGE, hostDataRoot, hostNetns, hostSocket, hostStateDir, netnsPath, utsPath, vethName } from "./paths";
 
 function pidOf(name: string): number | undefined {
     try {
@@ -68,45 +67,13 @@ export async function stopDaemon(lab: Lab, name: string, graceMs = 20_000): Prom
  */
 export async function startDaemon(lab: Lab, name: string): Promise<number> {
     lab.host(name);
-    const state = hostStateDir(name);
-    const config = path.join(state, "daemon.json");
-    const logFile = path.join(state, "dockerd.log");
-    const fd = fs.openSync(logFile, "a");
     const t = Date.now();
-    const child = spawn(
-        "nsenter",
-        [
-            `--net=${netnsPath(name)}`,
-            `--uts=${utsPath(name)}`,
-            "--",
-            "dockerd",
-            "--config-file",
-            config,
-            "--data-root",
-            hostDataRoot(name),
-            "--exec-root",
-            path.join(state, "exec"),
-            "-H",
-            `unix://${hostSocket(name)}`,
-            "--pidfile",
-            path.join(state, "docker.pid"),
-            "--cgroup-parent",
-            `/${CGROUP_PARENT}/${name}`,
-            "--shutdown-timeout",
-            "5",
-        ],
-        { env: LAB_ENV, detached: true, stdio: ["ignore", fd, fd] },
-    );
-    fs.closeSync(fd);
-    let exited: string | undefined;
-    child.on("exit", (code, sig) => {
-        exited = `exit ${code ?? sig}`;
-    });
-    child.unref();
+    const { logFile, exited } = launchDockerd(name);
     await waitFor(
         `dockerd of lab host ${name} to answer again`,
         async () => {
-            if (exited) throw new Error(`dockerd ${exited}; see ${logFile}`);
+            const gone = exited();
+            if (gone) throw new Error(`dockerd ${gone}; see ${logFile}`);
             await lab.host(name).docker.ping();
             return true;
         },

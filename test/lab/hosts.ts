@@ -273,46 +273,14 @@ async function startDaemon(name: string): Promise<Docker> {
     // engine key is per host (distinct engine IDs), not the shared /etc/docker/key.json.
     const config = path.join(state, "daemon.json");
     fs.writeFileSync(config, JSON.stringify({ "deprecated-key-path": path.join(state, "key.json") }, null, 2) + "\n");
-    const logFile = path.join(state, "dockerd.log");
-    const fd = fs.openSync(logFile, "a");
-    // nsenter, not `ip netns exec`: the latter remounts /sys and dockerd then fails with
-    // "Devices cgroup isn't mounted".
-    const child = spawn(
-        "nsenter",
-        [
-            `--net=${netnsPath(name)}`,
-            `--uts=${utsPath(name)}`,
-            "--",
-            "dockerd",
-            "--config-file",
-            config,
-            "--data-root",
-            hostDataRoot(name),
-            "--exec-root",
-            path.join(state, "exec"),
-            "-H",
-            `unix://${sock}`,
-            "--pidfile",
-            path.join(state, "docker.pid"),
-            "--cgroup-parent",
-            `/${CGROUP_PARENT}/${name}`,
-            "--shutdown-timeout",
-            "5",
-        ],
-        { env: LAB_ENV, detached: true, stdio: ["ignore", fd, fd] },
-    );
-    fs.closeSync(fd);
-    let exited: string | undefined;
-    child.on("exit", (code, sig) => {
-        exited = `exit ${code ?? sig}`;
-    });
-    child.unref();
+    const { logFile, exited } = launchDockerd(name);
     const docker = new Docker({ socketPath: sock });
     try {
         await waitFor(
             `dockerd of lab host ${name}`,
             async () => {
-                if (exited) throw new Error(`dockerd ${exited}`);
+                const gone = exited();
+                if (gone) throw new Error(`dockerd ${gone}`);
                 await docker.ping();
                 return true;
             },
@@ -421,3 +389,47 @@ function makeLab(hosts: LabHost[], bridgeIp: string, subnet: string, images: Lab
 
 /** Waits until a condition on the swarm holds; a thin re-export for lab tests. */
 export { sleep, waitFor };
+
+/**
+ * Starts lab host `name`'s dockerd in the host's network and UTS namespaces with its own
+ * config file, data root, exec root, socket, pidfile and cgroup parent (the config file
+ * must exist). Used at setup and to start a stopped host again as the same swarm node.
+ */
+export function launchDockerd(name: string): { logFile: string; exited: () => string | undefined } {
+    const state = hostStateDir(name);
+    const logFile = path.join(state, "dockerd.log");
+    const fd = fs.openSync(logFile, "a");
+    // nsenter, not `ip netns exec`: the latter remounts /sys and dockerd then fails with
+    // "Devices cgroup isn't mounted".
+    const child = spawn(
+        "nsenter",
+        [
+            `--net=${netnsPath(name)}`,
+            `--uts=${utsPath(name)}`,
+            "--",
+            "dockerd",
+            "--config-file",
+            path.join(state, "daemon.json"),
+            "--data-root",
+            hostDataRoot(name),
+            "--exec-root",
+            path.join(state, "exec"),
+            "-H",
+            `unix://${hostSocket(name)}`,
+            "--pidfile",
+            path.join(state, "docker.pid"),
+            "--cgroup-parent",
+            `/${CGROUP_PARENT}/${name}`,
+            "--shutdown-timeout",
+            "5",
+        ],
+        { env: LAB_ENV, detached: true, stdio: ["ignore", fd, fd] },
+    );
+    fs.closeSync(fd);
+    let exited: string | undefined;
+    child.on("exit", (code, sig) => {
+        exited = `exit ${code ?? sig}`;
+    });
+    child.unref();
+    return { logFile, exited: () => exited };
+}
