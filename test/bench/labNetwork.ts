@@ -1,19 +1,14 @@
 // Stands the project's real boot and nodes stacks up on a lab swarm, the way `pulumi up`
 // does it (labels, boot stack, enode read back, nodes stack), and records when each
 // milestone a user waits for is first seen.
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { randomBytes } from "node:crypto";
-import { Wallet } from "ethers";
 import { enodeFromNodeKey, signerAddress } from "../../components/chain";
 import { resolveConfig } from "../../components/config";
 import type { GethSwarmConfig } from "../../components/config/types";
 import { applyNodeLabels, verifyBootnodeEnode } from "../../components/swarm";
-import { DATA_DIR, SecretSource, StackSpec, bootStackSpec, contentDigest, nodesStackSpec, secretsToCreate, writeComposeBundle } from "../../stacks";
+import { bootStackSpec, contentDigest, nodesStackSpec, StackSpec } from "../../stacks";
+import { gethConsole, randomKeyHex, randomPassword } from "../lab/chain";
+import { createStackSecrets, deploySpec, IPC } from "../lab/deploy";
 import type { Lab } from "../lab/hosts";
-
-export const IPC = `${DATA_DIR}/geth.ipc`;
 
 /** A JSON-RPC call over HTTP; throws on transport or RPC errors. */
 export async function rpc<T = unknown>(url: string, method: string, params: unknown[] = [], timeoutMs = 5_000): Promise<T> {
@@ -29,9 +24,6 @@ export async function rpc<T = unknown>(url: string, method: string, params: unkn
 }
 
 export const hexNum = (h: string) => Number(BigInt(h));
-
-/** A valid secp256k1 private key, 64 hex digits, no 0x (what the stacks' secrets hold). */
-const randomKeyHex = () => Wallet.createRandom().privateKey.slice(2);
 
 /** The config for a lab network of `hostCount` hosts: manager, hostCount - 2 workers, one miner. */
 export function labConfig(hostCount: number, prefundAccounts: string[], overrides: Record<string, unknown> = {}): GethSwarmConfig {
@@ -86,22 +78,6 @@ export interface LabNetwork {
     enode: string;
 }
 
-export async function taskContainer(lab: Lab, host: string, service: string): Promise<string> {
-    const cs = await lab.host(host).docker.listContainers({ filters: { label: [`com.docker.swarm.service.name=${service}`], status: ["running"] } });
-    if (cs.length !== 1) throw new Error(`${cs.length} running containers of ${service} on ${host}`);
-    return cs[0].Id;
-}
-
-async function deploySpec(lab: Lab, spec: StackSpec): Promise<void> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `gsb-${spec.stack}-`));
-    try {
-        const file = writeComposeBundle(spec, dir);
-        await lab.deployCompose(spec.stack, fs.readFileSync(file, "utf8"), { cwd: dir });
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
-}
-
 async function runningTasks(lab: Lab, service: string): Promise<number> {
     const tasks = (await lab.manager.docker.listTasks({ filters: { service: [service], "desired-state": ["running"] } })) as Array<{ Status: { State: string } }>;
     return tasks.filter((t) => t.Status.State === "running").length;
@@ -140,13 +116,8 @@ export async function deployNetwork(
     const minerHosts = config.hosts.filter((h) => h.class === "miner").map((h) => h.name);
     const bootnodeKey = randomKeyHex();
     const signerKeys = Array.from({ length: config.chain.signerCount }, () => randomKeyHex());
-    const signerPasswords = signerKeys.map(() => randomBytes(16).toString("hex"));
-    const secretValue = (s: SecretSource) => (s.kind === "bootnodeKey" ? bootnodeKey : s.kind === "signerKey" ? signerKeys[s.index] : signerPasswords[s.index]);
-    const createSecrets = async (spec: StackSpec) => {
-        for (const s of secretsToCreate(spec)) {
-            await lab.manager.docker.createSecret({ Name: s.name, Labels: { ...s.labels }, Data: Buffer.from(secretValue(s.source), "utf8").toString("base64") });
-        }
-    };
+    const signerPasswords = signerKeys.map(() => randomPassword());
+    const createSecrets = (spec: StackSpec) => createStackSecrets(lab, spec, { bootnodeKey, signerKeys, signerPasswords });
     const ip = (h: string) => lab.host(h).ip;
 
     // 1. Node labels (the host plan), as the boot stack applies them.
@@ -178,12 +149,7 @@ export async function deployNetwork(
     ms.nodesDeployed = since();
     const svc = (key: string) => nodesSpec.services.find((s) => s.key === key)!.name;
     const rpcUrl = (h: string) => `http://${ip(h)}:${config.ports.rpc}/`;
-    const console = async <T>(host: string, js: string): Promise<T> => {
-        const cid = await taskContainer(lab, host, svc(minerHosts.includes(host) ? "miner" : "node"));
-        const r = await lab.docker(["exec", cid, "geth", "attach", "--exec", js, IPC], { host, timeoutMs: 30_000 });
-        const v = JSON.parse(r.stdout.trim()) as unknown;
-        return (typeof v === "string" && /^[[{]/.test(v) ? JSON.parse(v) : v) as T;
-    };
+    const console = <T>(host: string, js: string): Promise<T> => gethConsole<T>(lab, host, svc(minerHosts.includes(host) ? "miner" : "node"), js, IPC);
     const nodeView = async (h: string): Promise<NodeView> => {
         const [peers, block] = await Promise.all([
             rpc<string>(rpcUrl(h), "net_peerCount", [], 2_000),

@@ -82,6 +82,32 @@ export const isView = (v: NodeView | { host: string; error: string }): v is Node
 
 const seconds = (since: number) => Math.round((Date.now() - since) / 100) / 10;
 
+/** The generated key material a network's stacks reference as swarm secrets. */
+export interface StackKeys {
+    readonly bootnodeKey: string;
+    readonly signerKeys: readonly string[];
+    readonly signerPasswords: readonly string[];
+}
+
+/** The value of one secret a spec references (`secretsToCreate`). */
+export function secretValue(keys: StackKeys, source: SecretSource): string {
+    switch (source.kind) {
+        case "bootnodeKey":
+            return keys.bootnodeKey;
+        case "signerKey":
+            return keys.signerKeys[source.index];
+        case "signerPassword":
+            return keys.signerPasswords[source.index];
+    }
+}
+
+/** Creates the swarm secrets a rendered spec references: values on the Engine API (base64 body), never on a command line. */
+export async function createStackSecrets(lab: Lab, spec: StackSpec, keys: StackKeys): Promise<void> {
+    for (const s of secretsToCreate(spec)) {
+        await lab.manager.docker.createSecret({ Name: s.name, Labels: { ...s.labels }, Data: Buffer.from(secretValue(keys, s.source), "utf8").toString("base64") });
+    }
+}
+
 /** Writes the compose bundle (compose file + config files) to a temp dir and deploys it from there. */
 export async function deploySpec(lab: Lab, spec: StackSpec): Promise<void> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `gsl-${spec.stack}-`));
@@ -111,12 +137,7 @@ export async function deployNetwork(lab: Lab, opts: DeployOptions = {}): Promise
     const ipOf = (h: string) => lab.host(h).ip;
     const timings: Record<string, number> = {};
 
-    const secretValue = (s: SecretSource) => (s.kind === "bootnodeKey" ? bootnodeKey : s.kind === "signerKey" ? signerKeys[s.index] : signerPasswords[s.index]);
-    const createSecrets = async (spec: StackSpec) => {
-        for (const s of secretsToCreate(spec)) {
-            await lab.manager.docker.createSecret({ Name: s.name, Labels: { ...s.labels }, Data: Buffer.from(secretValue(s.source), "utf8").toString("base64") });
-        }
-    };
+    const createSecrets = (spec: StackSpec) => createStackSecrets(lab, spec, { bootnodeKey, signerKeys, signerPasswords });
 
     await applyNodeLabels(
         lab.manager.docker,

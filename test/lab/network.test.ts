@@ -16,12 +16,10 @@ import type { GethSwarmConfig } from "../../components/config/types";
 import { applyNodeLabels, enodeNodeId, readBootnodeEnode, verifyBootnodeEnode } from "../../components/swarm";
 import {
     DATA_DIR,
-    SecretSource,
     StackSpec,
     bootStackSpec,
     contentDigest,
     nodesStackSpec,
-    secretsToCreate,
     writeComposeBundle,
 } from "../../stacks";
 import { RpcError, gethConsole, hexToNumber, randomKeyHex, randomPassword, rpc, taskContainer } from "./chain";
@@ -29,6 +27,7 @@ import { describeLeftovers, isEmpty, listLeftovers } from "./cleanup";
 import { Lab, startLab, waitFor } from "./hosts";
 import { discv4Ping, tcpConnect } from "./probes";
 import { mergeResults } from "./results";
+import { createStackSecrets, deploySpec } from "./deploy";
 
 const BLOCK_PERIOD = 2;
 const IPC = `${DATA_DIR}/geth.ipc`;
@@ -51,17 +50,6 @@ const signerPasswords = signerKeys.map(() => randomPassword());
 const signerAddresses = signerKeys.map((k) => signerAddress(k));
 const nodeHosts = config.hosts.filter((h) => h.class !== "miner").map((h) => h.name);
 const minerHosts = config.hosts.filter((h) => h.class === "miner").map((h) => h.name);
-
-function secretValue(source: SecretSource): string {
-    switch (source.kind) {
-        case "bootnodeKey":
-            return bootnodeKey;
-        case "signerKey":
-            return signerKeys[source.index];
-        case "signerPassword":
-            return signerPasswords[source.index];
-    }
-}
 
 /** Every piece of key material, in the spellings it could leak in. */
 function needles(): string[] {
@@ -163,24 +151,6 @@ async function milestone(key: "firstBlock" | "allPeers" | "headsEqual", timeoutM
     return waitFor(`${key} (${describeWatch()})`, async () => milestones[key], timeoutMs, 250);
 }
 
-/** Creates the swarm secrets a rendered spec references, values on the Engine API (base64 body), never on a command line. */
-async function createSecrets(spec: StackSpec): Promise<void> {
-    for (const s of secretsToCreate(spec)) {
-        await L().manager.docker.createSecret({ Name: s.name, Labels: { ...s.labels }, Data: Buffer.from(secretValue(s.source), "utf8").toString("base64") });
-    }
-}
-
-/** Writes the compose bundle (compose file + config files) to a temp dir and deploys it from there. */
-async function deploySpec(spec: StackSpec): Promise<void> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `gsl-${spec.stack}-`));
-    try {
-        const file = writeComposeBundle(spec, dir);
-        await L().deployCompose(spec.stack, fs.readFileSync(file, "utf8"), { cwd: dir });
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
-}
-
 /** Why the services of a stack are not running: task states and errors, and the last log lines. */
 async function diagnose(stack: string): Promise<string> {
     const l = L();
@@ -254,9 +224,9 @@ describe("the project's boot and nodes stacks on a real 3-host swarm", () => {
         const bootIp = ipOf(config.bootHost);
         bootSpec = bootStackSpec({ config, bootHostIp: bootIp, bootnodeKeyDigest: contentDigest(bootnodeKey) });
         expect(bootSpec.services.map((s) => s.key)).toEqual(["bootnode"]);
-        await createSecrets(bootSpec);
+        await createStackSecrets(L(), bootSpec, { bootnodeKey, signerKeys, signerPasswords });
         const t = Date.now();
-        await deploySpec(bootSpec);
+        await deploySpec(L(), bootSpec);
 
         expectedEnode = enodeFromNodeKey(bootnodeKey, bootIp, config.ports.bootnode);
         const name = service(bootSpec, "bootnode");
@@ -286,9 +256,9 @@ describe("the project's boot and nodes stacks on a real 3-host swarm", () => {
             hosts: config.hosts.map((h) => ({ name: h.name, privateIp: ipOf(h.name), class: h.class, signerIndex: h.signerIndex })),
             signers: signerKeys.map((k, i) => ({ address: signerAddresses[i], keyDigest: contentDigest(k), passwordDigest: contentDigest(signerPasswords[i]) })),
         });
-        await createSecrets(nodesSpec);
+        await createStackSecrets(L(), nodesSpec, { bootnodeKey, signerKeys, signerPasswords });
         nodesDeployedAt = Date.now();
-        await deploySpec(nodesSpec);
+        await deploySpec(L(), nodesSpec);
         watcher = watchChain();
 
         const placed = async (svc: string) => {
