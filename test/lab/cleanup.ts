@@ -8,6 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { run, sleep, which } from "./exec";
+import { DEFAULT_LOCK_WAIT_MS, acquireLock, lockHolder, processAlive, releaseLock } from "./lock";
 import {
     BRIDGE,
     CGROUP_PARENT,
@@ -214,16 +215,7 @@ export function describeLeftovers(l: Leftovers): string {
     return parts.join("; ") || "nothing";
 }
 
-function alive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        const stat = readFile(`/proc/${pid}/stat`);
-        // A zombie is dead for our purposes.
-        return !!stat && !/^\d+ \(.*\) Z /.test(stat);
-    } catch {
-        return false;
-    }
-}
+const alive = processAlive;
 
 function signal(pid: number, sig: NodeJS.Signals) {
     try {
@@ -326,56 +318,23 @@ export async function cleanupLab(opts: CleanupOptions = {}): Promise<void> {
     if (!isEmpty(left)) throw new Error(`lab cleanup left: ${describeLeftovers(left)}`);
 }
 
-// ---------- ownership: one lab per machine at a time ----------
-
-function startTime(pid: number): string | undefined {
-    const stat = readFile(`/proc/${pid}/stat`);
-    if (!stat) return undefined;
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-}
+// ---------- ownership: one lab per machine at a time (lock.ts) ----------
 
 /** The live process that owns the lab, if any. */
 export function labOwner(): { pid: number; self: boolean } | undefined {
-    const raw = readFile(LAB_OWNER_FILE);
-    if (!raw) return undefined;
-    const [pidS, st] = raw.trim().split(/\s+/);
-    const pid = Number(pidS);
-    if (!(pid > 0) || !alive(pid) || startTime(pid) !== st) return undefined;
-    return { pid, self: pid === process.pid };
+    return lockHolder(LAB_OWNER_FILE);
 }
 
 /**
- * Makes this process the owner of the lab. If another live process owns it (a lab test of
- * someone else on the same machine), waits for it up to waitMs, then fails naming it.
+ * Makes this process the owner of the lab (at once if it already is). While another live
+ * process owns it, waits up to waitMs with a progress line every ~10 s, then fails naming it.
  */
-export async function acquireLab(waitMs = 30 * 60_000, log: (m: string) => void = () => {}): Promise<void> {
-    const deadline = Date.now() + waitMs;
-    let told = false;
-    for (;;) {
-        const owner = labOwner();
-        if (owner?.self) return;
-        if (!owner) {
-            fs.rmSync(LAB_OWNER_FILE, { force: true });
-            try {
-                fs.writeFileSync(LAB_OWNER_FILE, `${process.pid} ${startTime(process.pid)}\n`, { flag: "wx" });
-                return;
-            } catch {
-                continue; // someone else won the race; look again
-            }
-        }
-        if (Date.now() > deadline) {
-            throw new Error(`the lab is in use by process ${owner.pid} (${LAB_OWNER_FILE}); waited ${Math.round(waitMs / 1000)} s`);
-        }
-        if (!told) {
-            log(`the lab is in use by process ${owner.pid}; waiting for it to finish`);
-            told = true;
-        }
-        await sleep(2_000);
-    }
+export async function acquireLab(waitMs = DEFAULT_LOCK_WAIT_MS, log: (m: string) => void = () => {}): Promise<void> {
+    await acquireLock(LAB_OWNER_FILE, { waitMs, log });
 }
 
 export function releaseLab(): void {
-    if (labOwner()?.self) fs.rmSync(LAB_OWNER_FILE, { force: true });
+    releaseLock(LAB_OWNER_FILE);
 }
 
 if (require.main === module) {

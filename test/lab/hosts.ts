@@ -54,6 +54,8 @@ export interface LabHost {
 }
 
 export interface LabTimings {
+    /** Waiting for another process's lab to finish (not part of totalSeconds). */
+    lockWaitSeconds: number;
     imagesSeconds: number;
     cleanupSeconds: number;
     networkSeconds: number;
@@ -102,7 +104,7 @@ export interface LabOptions {
     gethVersion?: string;
     /** First three octets of the lab bridge's /24 (default "10.213.0"). */
     subnetPrefix?: string;
-    /** How long to wait for another process's lab to finish before failing. */
+    /** How long to wait for another process's lab to finish before failing (default 30 min). */
     waitForOtherLabMs?: number;
     log?: (m: string) => void;
 }
@@ -174,13 +176,17 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     const bridgeIp = `${prefix}.1`;
     const hostIp = (i: number) => `${prefix}.${11 + i}`;
 
-    const t0 = Date.now();
     const lap = (since: number) => (Date.now() - since) / 1000;
-    const images = await ensureImages(opts.gethVersion ?? DEFAULT_GETH_VERSION, (m) => log(m));
-    const imagesSeconds = lap(t0);
-
+    // The machine-wide lab lock comes first: image builds, leftover cleanup and set-up all
+    // touch what another process's lab may be using.
+    const tLock = Date.now();
     await acquireLab(opts.waitForOtherLabMs, log);
+    const lockWaitSeconds = lap(tLock);
+    const t0 = Date.now();
     try {
+        const images = await ensureImages(opts.gethVersion ?? DEFAULT_GETH_VERSION, (m) => log(m));
+        const imagesSeconds = lap(t0);
+
         let t = Date.now();
         await cleanupLab({ log: (m) => log(`leftovers of an earlier run: ${m}`), graceMs: 5_000 });
         const cleanupSeconds = lap(t);
@@ -211,7 +217,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
             netnsPath: netnsPath(s.name),
             docker: dockers[i],
         }));
-        const timings: LabTimings = { imagesSeconds, cleanupSeconds, networkSeconds, daemonsSeconds, loadSeconds, swarmSeconds, totalSeconds: lap(t0) };
+        const timings: LabTimings = { lockWaitSeconds, imagesSeconds, cleanupSeconds, networkSeconds, daemonsSeconds, loadSeconds, swarmSeconds, totalSeconds: lap(t0) };
         const lab = makeLab(hosts, bridgeIp, `${prefix}.0/24`, images, timings);
         fs.writeFileSync(
             path.join(LAB_STATE_DIR, "lab.json"),
