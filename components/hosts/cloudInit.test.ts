@@ -42,6 +42,12 @@ describe("renderCloudInit", () => {
         expect(doc.runcmd).toEqual([[BOOTSTRAP_PATH]]);
     });
 
+    it.each(["no", "yes", "on", "off", "y", "0b101"])("quotes host name %j, which YAML 1.1 (cloud-init's PyYAML) would not read as a string", (hostname) => {
+        const text = renderCloudInit({ ...worker, hostname });
+        expect(parse(text, { version: "1.1" }).hostname).toBe(hostname);
+        expect(parse(text).hostname).toBe(hostname);
+    });
+
     it("is pure: equal inputs, byte-equal output", () => {
         expect(renderCloudInit({ ...leader })).toBe(renderCloudInit(leader));
     });

@@ -117,6 +117,8 @@ export function bootstrapEnv(p: CloudInitParams): string {
  * name, writes the settings file and the bootstrap script, and runs the script once.
  * Pure: equal inputs give byte-equal output, so a change of user-data is a real change.
  * The output carries no secret (see {@link BOOTSTRAP_SCRIPT} for how secrets are fetched).
+ * Written for YAML 1.1, which cloud-init's parser (PyYAML) reads: a host named `no`, `on`,
+ * `off` or `yes` is quoted, not read back as a boolean.
  */
 export function renderCloudInit(p: CloudInitParams): string {
     const doc = {
@@ -129,5 +131,5 @@ export function renderCloudInit(p: CloudInitParams): string {
         ],
         runcmd: [[BOOTSTRAP_PATH]],
     };
-    return "#cloud-config\n" + stringify(doc, { lineWidth: 0 });
+    return "#cloud-config\n" + stringify(doc, { version: "1.1", lineWidth: 0 });
 }
