@@ -9,8 +9,9 @@ import { Wallet } from "ethers";
 import { renderGenesis } from "../../stacks";
 import { Lab, startLab } from "../lab/hosts";
 import { DEFAULT_GETH_VERSION, labCacheDir } from "../lab/images";
+import { rpc } from "../lab/chain";
 import { run } from "../lab/exec";
-import { Milestones, deployNetwork, labConfig, labHostsFor, rpc } from "./labNetwork";
+import { Milestones, deployTimed, labConfig, labHostsFor } from "./labNetwork";
 import { Summary, round, summarize } from "./stats";
 
 const MILESTONES = ["labelsApplied", "bootRunning", "enodeReadBack", "nodesDeployed", "nodesRunning", "firstBlock", "allPeered", "headsEqual"] as const;
@@ -67,15 +68,15 @@ export interface LabResults {
 
 const gethBinary = () => path.join(labCacheDir(), `geth-${DEFAULT_GETH_VERSION}`, "bin", "geth");
 
-async function untilRpc(url: string, timeoutMs: number, child?: ChildProcess): Promise<void> {
+async function untilRpc(ip: string, port: number, timeoutMs: number, child?: ChildProcess): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
         if (child && child.exitCode !== null) throw new Error(`geth exited ${child.exitCode} before its RPC answered`);
         try {
-            await rpc(url, "eth_blockNumber", [], 1_000);
+            await rpc(ip, port, "eth_blockNumber", [], 1_000);
             return;
         } catch {
-            if (Date.now() > deadline) throw new Error(`no RPC answer at ${url} within ${timeoutMs / 1000} s`);
+            if (Date.now() > deadline) throw new Error(`no RPC answer at ${ip}:${port} within ${timeoutMs / 1000} s`);
             await new Promise((r) => setTimeout(r, 50));
         }
     }
@@ -100,7 +101,7 @@ export async function processStartFloor(genesis: string, chainId: number, reps: 
                     "--http", "--http.addr", "127.0.0.1", "--http.port", String(port), "--authrpc.port", String(port + 100)],
                 { stdio: "ignore" },
             );
-            await untilRpc(`http://127.0.0.1:${port}/`, 60_000, child);
+            await untilRpc("127.0.0.1", port, 60_000, child);
             times.push((Date.now() - t) / 1000);
             log(`floor: geth process ${i + 1}/${reps}: RPC after ${times[times.length - 1].toFixed(2)} s`);
         } finally {
@@ -137,7 +138,7 @@ export async function serviceStartFloor(lab: Lab, image: string, genesis: string
                 "--entrypoint", "/bin/sh",
                 image, "-c", script,
             ]);
-            await untilRpc(`http://${host.ip}:${port}/`, 120_000);
+            await untilRpc(host.ip, port, 120_000);
             times.push((Date.now() - t) / 1000);
             log(`floor: geth service ${i + 1}/${reps}: RPC after ${times[times.length - 1].toFixed(2)} s`);
             await lab.docker(["service", "rm", name]);
@@ -183,7 +184,7 @@ export async function runLabBench(opts: { sizes?: number[]; runs?: number; deplo
                 const swarmFormedSeconds = round(lab.timings.swarmSeconds);
                 const labSetupSeconds = round(lab.timings.totalSeconds);
                 try {
-                    const m = (await deployNetwork(lab, config, log, deployTimeoutMs)).milestones;
+                    const m = await deployTimed(lab, config, log, deployTimeoutMs);
                     const totalSeconds = round(lab.timings.swarmSeconds + (m.headsEqual ?? NaN));
                     runs.push({ hosts: n, round: r + 1, bootHost: config.bootHost, labSetupSeconds, swarmFormedSeconds, milestones: m, totalSeconds });
                     log(`  healthy ${m.headsEqual} s after the deploy started; ${totalSeconds} s with the swarm formation`);

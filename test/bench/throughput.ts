@@ -9,8 +9,10 @@
 // the network, not the signing; they go out through eth_sendRawTransaction with a fixed
 // number in flight. Only lab addresses, only the lab's chain.
 import { BaseWallet, Wallet, parseEther } from "ethers";
+import { hexToNumber as hexNum, rpc } from "../lab/chain";
+import { Network, deployNetwork } from "../lab/deploy";
 import { startLab } from "../lab/hosts";
-import { LabNetwork, deployNetwork, hexNum, labConfig, labHostsFor, rpc } from "./labNetwork";
+import { benchOverrides, labConfig, labHostsFor } from "./labNetwork";
 import { round } from "./stats";
 
 const TRANSFER_GAS = 21_000n;
@@ -73,13 +75,19 @@ export interface ThroughputResults {
     bursts: BurstResult[];
 }
 
-async function poolStatus(net: LabNetwork, host: string): Promise<{ pending: number; queued: number }> {
+async function poolStatus(net: Network, host: string): Promise<{ pending: number; queued: number }> {
     return net.console<{ pending: number; queued: number }>(host, "JSON.stringify(txpool.status)");
 }
 
+/** JSON-RPC calls to one node host of the network. */
+function rpcOf(net: Network, host: string) {
+    const ip = net.lab.host(host).ip;
+    return <T = unknown>(method: string, params: unknown[] = [], timeoutMs?: number) => rpc<T>(ip, net.config.ports.rpc, method, params, timeoutMs);
+}
+
 async function burst(
-    net: LabNetwork,
-    url: string,
+    net: Network,
+    rpcHost: string,
     wallets: BaseWallet[],
     count: number,
     inFlight: number,
@@ -87,9 +95,10 @@ async function burst(
     log: (m: string) => void,
 ): Promise<BurstResult> {
     const { config } = net;
+    const call = rpcOf(net, rpcHost);
     const variant = `${wallets.length} sender${wallets.length > 1 ? "s" : ""} x ${count / wallets.length}`;
     // Nonces from the chain once, then counted locally.
-    const nonces = await Promise.all(wallets.map(async (w) => hexNum(await rpc<string>(url, "eth_getTransactionCount", [w.address, "pending"]))));
+    const nonces = await Promise.all(wallets.map(async (w) => hexNum(await call<string>("eth_getTransactionCount", [w.address, "pending"]))));
     const to = Wallet.createRandom().address;
     const signed: string[] = [];
     const per = count / wallets.length;
@@ -110,7 +119,7 @@ async function burst(
             );
         }
     }
-    const startHead = await rpc<{ number: string; timestamp: string }>(url, "eth_getBlockByNumber", ["latest", false]);
+    const startHead = await call<{ number: string; timestamp: string }>("eth_getBlockByNumber", ["latest", false]);
     const startNumber = hexNum(startHead.number);
     log(`throughput: ${variant}: ${signed.length} signed; head #${startNumber}; sending with ${inFlight} in flight`);
 
@@ -123,7 +132,7 @@ async function burst(
         while (next < signed.length && at() < capSeconds) {
             const raw = signed[next++];
             try {
-                await rpc(url, "eth_sendRawTransaction", [raw], 10_000);
+                await call("eth_sendRawTransaction", [raw], 10_000);
                 accepted++;
             } catch (e) {
                 const m = (e instanceof Error ? e.message : String(e)).replace(/^eth_sendRawTransaction at \S+: /, "").replace(/0x[0-9a-f]+/gi, "0x…").slice(0, 80);
@@ -145,7 +154,7 @@ async function burst(
         while (!done) {
             try {
                 const t = at();
-                const [node, miner] = await Promise.all([poolStatus(net, hostOf(net, url)), poolStatus(net, net.minerHosts[0])]);
+                const [node, miner] = await Promise.all([poolStatus(net, rpcHost), poolStatus(net, net.minerHosts[0])]);
                 pool.push({ at: round(t), node, miner });
             } catch {
                 // a missed sample
@@ -155,9 +164,9 @@ async function burst(
     })();
     let lastIncludedAt = 0;
     while (at() < capSeconds) {
-        const head = hexNum(await rpc<string>(url, "eth_blockNumber"));
+        const head = hexNum(await call<string>("eth_blockNumber"));
         for (let n = seen + 1; n <= head; n++) {
-            const b = await rpc<{ number: string; transactions: string[]; gasUsed: string; gasLimit: string; baseFeePerGas?: string; timestamp: string }>(url, "eth_getBlockByNumber", [`0x${n.toString(16)}`, false]);
+            const b = await call<{ number: string; transactions: string[]; gasUsed: string; gasLimit: string; baseFeePerGas?: string; timestamp: string }>("eth_getBlockByNumber", [`0x${n.toString(16)}`, false]);
             const sample: BlockSample = {
                 number: n,
                 txs: b.transactions.length,
@@ -207,10 +216,6 @@ async function burst(
     };
 }
 
-function hostOf(net: LabNetwork, url: string): string {
-    return net.nodeHosts.find((h) => net.rpcUrl(h) === url) ?? net.nodeHosts[0];
-}
-
 export async function runThroughputBench(opts: { log: (m: string) => void; count?: number; capSeconds?: number; inFlight?: number }): Promise<ThroughputResults> {
     const { log } = opts;
     const count = opts.count ?? 2000;
@@ -219,28 +224,35 @@ export async function runThroughputBench(opts: { log: (m: string) => void; count
     const many = 8;
     const single = Wallet.createRandom();
     const spread = Array.from({ length: many }, () => Wallet.createRandom());
-    const config = labConfig(3, [single.address, ...spread.map((w) => w.address)]);
-    log(`throughput: 3-host lab, block period ${config.chain.blockPeriod} s, gas limit ${config.chain.gasLimit}`);
-    const lab = await startLab({ hosts: labHostsFor(config), log: (m) => log(`  [lab] ${m}`) });
+    const prefund = [single.address, ...spread.map((w) => w.address)];
+    const plan = labConfig(3, prefund);
+    log(`throughput: 3-host lab, block period ${plan.chain.blockPeriod} s, gas limit ${plan.chain.gasLimit}`);
+    const lab = await startLab({ hosts: labHostsFor(plan), log: (m) => log(`  [lab] ${m}`) });
     try {
+        const net = await deployNetwork(lab, { configOverrides: benchOverrides(3, prefund), timeoutMs: 120_000 });
+        const { config } = net;
         // The burst needs the RPC node and the signer to be peers, not every node healthy.
-        const net = await deployNetwork(lab, config, log, 120_000, { tolerateUnhealthy: true });
+        let unhealthy: string | undefined;
+        await net.waitHealthy(120_000).catch((e: unknown) => {
+            unhealthy = e instanceof Error ? e.message : String(e);
+            log(`  not healthy, going on: ${unhealthy}`);
+        });
         // A node host other than the boot host (whose node is the one seen to stay without peers).
         const rpcHost = net.nodeHosts.find((h) => h !== config.bootHost) ?? net.nodeHosts[0];
-        const url = net.rpcUrl(rpcHost);
-        const head = await rpc<string>(url, "eth_blockNumber");
-        const peers = await rpc<string>(url, "net_peerCount");
+        const call = rpcOf(net, rpcHost);
+        const head = await call<string>("eth_blockNumber");
+        const peers = await call<string>("net_peerCount");
         if (hexNum(head) === 0 || hexNum(peers) === 0) throw new Error(`the RPC node ${rpcHost} has ${hexNum(peers)} peers at block ${hexNum(head)}: no burst possible`);
         const lat: number[] = [];
         for (let i = 0; i < 50; i++) {
             const t = performance.now();
-            await rpc(url, "eth_blockNumber");
+            await call("eth_blockNumber");
             lat.push(performance.now() - t);
         }
         lat.sort((a, b) => a - b);
         const bursts: BurstResult[] = [];
         for (const wallets of [[single], spread]) {
-            const r = await burst(net, url, wallets, count, inFlight, cap, log);
+            const r = await burst(net, rpcHost, wallets, count, inFlight, cap, log);
             log(
                 `throughput: ${r.variant}: ${r.included}/${r.count} included in ${r.wallSeconds} s = ${r.includedPerSecond} tx/s (${r.ratioToLimit} of the limit); ` +
                     `submitted at ${r.submitPerSecond} tx/s; rejected ${r.rejected} ${JSON.stringify(r.rejections)}`,
@@ -257,7 +269,7 @@ export async function runThroughputBench(opts: { log: (m: string) => void; count
             transfersPerBlock: perBlock,
             limitPerSecond: round(perBlock / config.chain.blockPeriod, 1),
             rpcHost,
-            networkUnhealthy: net.unhealthy?.slice(0, 1000),
+            networkUnhealthy: unhealthy?.slice(0, 1000),
             timeCapSeconds: cap,
             rpcLatencyMs: round(lat[25], 2),
             bursts,
