@@ -36,7 +36,8 @@ export const DEFAULT_LOCK_WAIT_MS = 30 * 60_000;
 /** A takeover directory older than this was left by a process that died inside the takeover. */
 const TAKEOVER_STALE_MS = 10_000;
 
-function readText(p: string): string | undefined {
+/** A file's text, or undefined when it cannot be read. */
+export function readText(p: string): string | undefined {
     try {
         return fs.readFileSync(p, "utf8");
     } catch {
@@ -88,10 +89,11 @@ export function lockHolder(lockPath: string): { pid: number; self: boolean } | u
     return { pid: h.pid, self: isSelf(h) };
 }
 
-/** The holder's command line, for messages ("" when unreadable). */
+/** The holder's command line, for messages, without node's loader options ("" when unreadable). */
 function commandOf(pid: number): string {
-    const raw = readText(`/proc/${pid}/cmdline`);
-    return raw ? raw.split("\0").filter(Boolean).join(" ").slice(0, 160) : "";
+    const args = (readText(`/proc/${pid}/cmdline`) ?? "").split("\0").filter(Boolean);
+    const shown = args.filter((a, i) => !["--require", "-r", "--import", "--loader"].includes(a) && !["--require", "-r", "--import", "--loader"].includes(args[i - 1]));
+    return shown.join(" ").slice(0, 200);
 }
 
 const describe = (pid: number) => {
