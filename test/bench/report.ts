@@ -1,5 +1,6 @@
-// Prints the figures of test/bench/results.json as Markdown tables (what BENCHMARKS.md quotes):
-//   npx tsx test/bench/report.ts
+// Prints the figures of test/bench/results.json (or of the file given) as Markdown tables
+// (what BENCHMARKS.md quotes):
+//   npx tsx test/bench/report.ts [results.json]
 import type { GraphResults } from "./graphBench";
 import type { LabResults } from "./labBench";
 import { readResults } from "./results";
@@ -7,7 +8,7 @@ import type { Summary } from "./stats";
 import type { SuitesResults } from "./suites";
 import type { ThroughputResults } from "./throughput";
 
-const r = readResults();
+const r = readResults(process.argv[2]);
 const s = (x: Summary | undefined, unit = "") => (x && x.n > 0 ? `${x.median}${unit} (${x.min}–${x.max})` : "–");
 const out: string[] = [];
 const m = r.machine as Record<string, unknown> | undefined;
@@ -61,7 +62,14 @@ if (t) {
 const su = r.suites as SuitesResults | undefined;
 if (su) {
     out.push("### Test suites (wall time, seconds)", "", "| command | runs | median (min–max) | passed |", "| --- | --- | --- | --- |");
-    for (const x of [su.unit, su.lab]) if (x) out.push(`| \`${x.command}\` | ${x.runs.length} | ${s(x.wallSeconds)} | ${x.allPassed ? "yes" : `no (${x.runs.map((y) => y.exitCode).join(", ")})`} |`);
+    for (const x of [su.unit, su.lab]) {
+        if (!x) continue;
+        const tests = [...new Set(x.runs.map((y) => y.tests).filter(Boolean))].join("; ");
+        const passed = x.allPassed ? `yes${tests ? `, ${tests}` : ""}` : `no (exit ${x.runs.map((y) => y.exitCode).join(", ")})`;
+        const waited = x.runs.filter((y) => y.waitedForLab).length;
+        out.push(`| \`${x.command}\` | ${x.runs.length} | ${s(x.wallSeconds)}${waited ? ` (${waited} run(s) waited for another lab)` : ""} | ${passed} |`);
+    }
+    if (!su.lab) out.push(`| \`npm run test:lab\` | – | not measured${su.labSkipped ? ` (${su.labSkipped})` : ""} | – |`);
     out.push("");
 }
 process.stdout.write(out.join("\n") + "\n");
