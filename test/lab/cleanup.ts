@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { run, sleep, which } from "./exec";
-import { DEFAULT_LOCK_WAIT_MS, acquireLock, lockHolder, processAlive, releaseLock } from "./lock";
+import { DEFAULT_LOCK_WAIT_MS, acquireLock, lockHolder, processAlive, readText as readFile, releaseLock } from "./lock";
 import {
     BRIDGE,
     CGROUP_PARENT,
@@ -38,14 +38,6 @@ export interface Leftovers {
 }
 
 export const isEmpty = (l: Leftovers) => Object.values(l).every((v) => (v as unknown[]).length === 0);
-
-function readFile(p: string): string | undefined {
-    try {
-        return fs.readFileSync(p, "utf8");
-    } catch {
-        return undefined;
-    }
-}
 
 const LAB_PATH_MARKERS = [`${LAB_STATE_DIR}/`, `${LAB_DATA_DIR}/`];
 
