@@ -19,7 +19,7 @@ describe("resolveConfig defaults", () => {
         const c = resolveConfig({});
         expect(c.target).toBe("local");
         expect(c.chain).toEqual({
-            chainId: 4242, blockPeriod: 5, epoch: 30000, gasLimit: 30_000_000n, signerCount: 1,
+            chainId: 4242, blockPeriod: 5, epoch: 30000, gasLimit: 30_000_000n, signerCount: 1, genesisSignerCount: 1,
             prefundAccounts: [], prefundBalanceWei: 1_000_000n * 10n ** 18n,
         });
         expect(c.ports).toEqual({ rpc: 8545, p2p: 30303, bootnode: 30301, visualizer: 8080 });
@@ -48,19 +48,37 @@ describe("resolveConfig defaults", () => {
         expect(c.adminCidrs).toEqual(["198.51.100.0/24"]);
         expect(c.rpc.apis).toEqual(["eth", "net"]);
         expect(c.hosts.map((h) => h.name)).toEqual([
-            "manager-1", "manager-2", "manager-3", "worker-1", "worker-2", "worker-3", "miner-worker",
+            "manager", "manager-2", "manager-3", "worker", "worker-2", "worker-3", "miner-worker",
         ]);
         expect(c.hosts.filter((h) => h.class === "manager").map((h) => h.zoneIndex)).toEqual([0, 1, 2]);
-        expect(c.bootHost).toBe("worker-1");
+        expect(c.bootHost).toBe("worker");
     });
 
     it("gives each miner its own signer index and label", () => {
         const c = resolveConfig({ minerCount: 3 });
         const miners = c.hosts.filter((h) => h.class === "miner");
         expect(miners.map((m) => [m.name, m.signerIndex, m.labels[LABELS.signer]])).toEqual([
-            ["miner-worker-1", 0, "0"], ["miner-worker-2", 1, "1"], ["miner-worker-3", 2, "2"],
+            ["miner-worker", 0, "0"], ["miner-worker-2", 1, "1"], ["miner-worker-3", 2, "2"],
         ]);
         expect(c.chain.signerCount).toBe(3);
+        expect(c.chain.genesisSignerCount).toBe(3);
+    });
+
+    it("keeps every existing host's name when a count grows: growing only adds hosts", () => {
+        for (const [key, base] of [["managerCount", "manager"], ["workerCount", "worker"], ["minerCount", "miner-worker"]] as const) {
+            const counts = key === "managerCount" ? [1, 3, 5] : [1, 2, 3, 7];
+            const names = counts.map((n) => resolveConfig({ [key]: n }).hosts.map((h) => h.name).filter((h) => h === base || h.startsWith(`${base}-`)));
+            for (let i = 1; i < names.length; i++) expect(names[i].slice(0, names[i - 1].length), key).toEqual(names[i - 1]);
+            expect(names[0]).toEqual([base]);
+        }
+        const signers = (n: number) => resolveConfig({ minerCount: n }).hosts.filter((h) => h.class === "miner").map((h) => [h.name, h.signerIndex]);
+        expect(signers(3).slice(0, 2)).toEqual(signers(2));
+    });
+
+    it("lists only the first genesisSigners signers in the genesis when set", () => {
+        expect(resolveConfig({ minerCount: 4, genesisSigners: 3 }).chain).toMatchObject({ signerCount: 4, genesisSignerCount: 3 });
+        expect(resolveConfig({ minerCount: 4, genesisSigners: 0 }).chain.genesisSignerCount).toBe(4);
+        expect(resolveConfig({ minerCount: 2, genesisSigners: 2 }).chain.genesisSignerCount).toBe(2);
     });
 
     it("puts the bootnode on a miner when there is no plain worker", () => {
@@ -100,6 +118,8 @@ const BAD: Array<[string, RawConfig, string, RegExp]> = [
     ["gas limit not decimal", { gasLimit: "30M" }, "gasLimit", /decimal number of gas/],
     ["gas limit too low", { gasLimit: "100" }, "gasLimit", /between 5000/],
     ["signer count vs miner hosts", { signerCount: 3, minerCount: 1 }, "signerCount", /must equal minerCount \(1\)/],
+    ["genesis signers above the miner hosts", { genesisSigners: 2, minerCount: 1 }, "genesisSigners", /from 1 to minerCount \(1\), or 0/],
+    ["genesis signers negative", { genesisSigners: -1, minerCount: 2 }, "genesisSigners", /from 1 to minerCount \(2\)/],
     ["no miner host", { minerCount: 0 }, "minerCount", /at least one signer host/],
     ["prefund address invalid", { prefundAccounts: ["0x1234"] }, "prefundAccounts", /not an Ethereum address/],
     ["prefund balance invalid", { prefundBalanceEth: "-1" }, "prefundBalanceEth", /decimal amount of ether/],

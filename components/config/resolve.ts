@@ -145,9 +145,13 @@ function zoneLetterIndex(key: string, v: string | undefined, zoneCount: number |
     return i;
 }
 
+/**
+ * `base`, `base-2`, `base-3`, ...: the first host keeps the plain name, so raising a count
+ * only adds hosts (AWS instances and local containers are named after their host, and a
+ * renamed host would be replaced).
+ */
 function hostNames(base: string, count: number): string[] {
-    if (count === 1) return [base];
-    return Array.from({ length: count }, (_, i) => `${base}-${i + 1}`);
+    return Array.from({ length: count }, (_, i) => (i === 0 ? base : `${base}-${i + 1}`));
 }
 
 /**
@@ -313,6 +317,10 @@ export function resolveConfig(raw: RawConfig): GethSwarmConfig {
     if (signerCount !== undefined && minerCount !== undefined && signerCount !== 0 && signerCount !== minerCount) {
         c.add("signerCount", signerCount, `must equal minerCount (${minerCount}): each miner host seals with its own signer key. Set signerCount to ${minerCount} (or 0), or minerCount to ${signerCount}.`);
     }
+    const genesisSigners = n("genesisSigners");
+    if (genesisSigners !== undefined && minerCount !== undefined && (genesisSigners < 0 || genesisSigners > minerCount)) {
+        c.add("genesisSigners", genesisSigners, `must be from 1 to minerCount (${minerCount}), or 0 for all of them: the genesis lists the signers of the first genesisSigners miner hosts.`);
+    }
     for (const k of ["managerInstanceType", "workerInstanceType", "minerInstanceType"]) {
         const t = s(k);
         if (t !== undefined && !/^[a-z0-9-]+\.[a-z0-9-]+$/.test(t)) c.add(k, t, "must be an EC2 instance type such as t3.small.");
@@ -389,6 +397,7 @@ export function resolveConfig(raw: RawConfig): GethSwarmConfig {
         target: target!,
         chain: {
             chainId: chainId!, blockPeriod: blockPeriod!, epoch: epoch!, gasLimit, signerCount: minerCount!,
+            genesisSignerCount: genesisSigners || minerCount!,
             prefundAccounts, prefundBalanceWei,
         },
         images: { geth: s("gethImage")!, tools: s("toolsImage")!, visualizer: s("visualizerImage")! },

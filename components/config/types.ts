@@ -9,7 +9,7 @@ export type HostClass = "manager" | "worker" | "miner";
 
 /** A planned swarm host: the same plan drives AWS instances, local containers and the lab. */
 export interface HostPlan {
-    /** Unique host name, also the swarm node hostname (`manager`, `worker`, `miner-worker-2`). */
+    /** Unique host name, also the swarm node hostname (`manager`, `worker`, `miner-worker-2`: the first of a class has the plain name). */
     readonly name: string;
     readonly class: HostClass;
     /** Swarm role: managers are `manager`, everything else `worker`. */
@@ -32,7 +32,13 @@ export interface GethSwarmConfig {
         readonly blockPeriod: number;
         readonly epoch: number;
         readonly gasLimit: bigint;
+        /** Signer keys, one per miner host (`minerCount`). */
         readonly signerCount: number;
+        /**
+         * Signers listed in the genesis block: signer keys `0 .. genesisSignerCount-1`. The
+         * running signers vote the rest in. From 1 to `signerCount`.
+         */
+        readonly genesisSignerCount: number;
         readonly prefundAccounts: readonly string[];
         readonly prefundBalanceWei: bigint;
     };

@@ -250,7 +250,7 @@ describe("AwsSwarmHosts variants", () => {
     it("spreads three managers over three zones; the others join as managers", async () => {
         const { vpc } = await deployed({ managerCount: 3 });
         const subnetIds = await valueOf(vpc.subnetIds);
-        const managers = ["manager-1", "manager-2", "manager-3"].map((n) => mocks.named(INSTANCE, `hosts-${n}`));
+        const managers = ["manager", "manager-2", "manager-3"].map((n) => mocks.named(INSTANCE, `hosts-${n}`));
         expect(managers.map((m) => m.inputs.subnetId)).toEqual(subnetIds);
         expect(new Set(managers.map((m) => m.inputs.availabilityZone)).size).toBe(3);
         expect(managers[0].inputs.privateIp).toBe("10.0.0.10");

@@ -246,16 +246,29 @@ describe("LocalSwarmHosts: resources", () => {
         expect(containers()[0].inputs.ports[2]).toEqual({ internal: 8080, external: 18080, ip: "127.0.0.1", protocol: "tcp" });
     });
 
+    it("keeps every host's container, address and ports when a count grows: growing only adds containers", async () => {
+        const layout = async (raw: RawConfig) => {
+            await build(raw);
+            return Object.fromEntries(containers().map((c) => [c.name, JSON.stringify([c.inputs.hostname, c.inputs.networksAdvanced, c.inputs.ports])]));
+        };
+        const small = await layout({});
+        for (const raw of [{ workerCount: 2 }, { minerCount: 2 }, { managerCount: 3 }, { workerCount: 4, minerCount: 3, managerCount: 3 }]) {
+            const grown = await layout(raw);
+            expect(Object.keys(grown).length, JSON.stringify(raw)).toBeGreaterThan(Object.keys(small).length);
+            for (const [name, inputs] of Object.entries(small)) expect(grown[name], `${name} with ${JSON.stringify(raw)}`).toBe(inputs);
+        }
+    });
+
     it("scales with the plan: 3 managers, 2 workers, 2 miners", async () => {
         const h = await build({ managerCount: 3, workerCount: 2, minerCount: 2 });
         expect(containers().map((c) => [c.inputs.hostname, c.inputs.networksAdvanced[0].ipv4Address, c.inputs.ports.map((p: { external: number }) => p.external)])).toEqual([
-            ["manager-1", "192.168.213.10", [12375, 18545, 8080]],
-            ["manager-2", "192.168.213.11", [12376, 18546]],
-            ["manager-3", "192.168.213.12", [12377, 18547]],
-            ["worker-1", "192.168.213.13", [12378, 18548]],
+            ["manager", "192.168.213.10", [12375, 18545, 8080]],
+            ["manager-2", "192.168.213.13", [12378, 18548]],
+            ["manager-3", "192.168.213.16", [12381, 18551]],
+            ["worker", "192.168.213.11", [12376, 18546]],
             ["worker-2", "192.168.213.14", [12379, 18549]],
-            ["miner-worker-1", "192.168.213.15", [12380]],
-            ["miner-worker-2", "192.168.213.16", [12381]],
+            ["miner-worker", "192.168.213.12", [12377]],
+            ["miner-worker-2", "192.168.213.15", [12380]],
         ]);
         expect(h.hosts.map((x) => x.role)).toEqual(["manager", "manager", "manager", "worker", "worker", "worker", "worker"]);
         expect(ofType("tls:index/locallySignedCert:LocallySignedCert")).toHaveLength(8);

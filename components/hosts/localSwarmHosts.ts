@@ -3,15 +3,15 @@
  * your own Docker engine (the default `@pulumi/docker` provider, or the one you pass).
  *
  * - one private bridge network `<name>-net` with a fixed subnet; every host has a fixed
- *   address on it, so the swarm advertise addresses and the enode hosts are known at
+ *   address on it (slot s at the subnet's address + 10 + s, see {@link localHostSlot}), so the swarm advertise addresses and the enode hosts are known at
  *   preview time, and the p2p ports stay on the bridge (never published outside);
  * - one privileged `docker:*-dind` container per planned host (`<name>-<host>`, hostname =
  *   the host name), its `/var/lib/docker` on a named volume (`<name>-<host>-data`);
  * - each host's dockerd listens on 2376 with `--tlsverify` (CA, server certificate with the
  *   host's bridge IP, 127.0.0.1 and localhost, client certificate for this program); the
  *   server key is uploaded into the container from a secret, never put in env or command;
- *   the API is published on 127.0.0.1 only: host i at `local.apiPort + i`;
- * - JSON-RPC of every non-miner host published on 127.0.0.1 at `local.rpcBasePort + i`, the
+ *   the API is published on 127.0.0.1 only: the host in slot s at `local.apiPort + s`;
+ * - JSON-RPC of every non-miner host published on 127.0.0.1 at `local.rpcBasePort + s`, the
  *   visualizer of the first manager on 127.0.0.1 at `visualizerHostPort`;
  * - the swarm formed by a {@link SwarmFormation} once the containers run;
  * - optionally ({@link GethSwarmConfig.local.preloadImages}) the stack images copied from
@@ -32,8 +32,20 @@ import { DockerEndpoint, SwarmHostInfo, SwarmHosts } from "./types";
 
 /** Default subnet of the hosts' bridge: outside Docker's default pools for local networks' first picks. */
 export const DEFAULT_LOCAL_SUBNET = "192.168.213.0/24";
-/** Host i gets the subnet's address + this offset + i. */
+/** The host in slot s gets the subnet's address + this offset + s. */
 export const LOCAL_HOST_IP_OFFSET = 10;
+
+const CLASS_SLOT: Readonly<Record<HostPlan["class"], number>> = { manager: 0, worker: 1, miner: 2 };
+
+/**
+ * Slot of the `indexInClass`-th host of a class: `3 * indexInClass` + 0 for managers, 1 for
+ * workers, 2 for miners. The classes interleave, so raising `managerCount`, `workerCount`
+ * or `minerCount` only adds slots and never moves a host to another address or port
+ * (which would replace its container and lose its chain).
+ */
+export function localHostSlot(hostClass: HostPlan["class"], indexInClass: number): number {
+    return 3 * indexInClass + CLASS_SLOT[hostClass];
+}
 /** Port of each host's dockerd (TLS) inside its container. */
 export const DIND_API_PORT = 2376;
 /** Where the TLS files are uploaded in each host container. */
@@ -68,7 +80,8 @@ export interface LocalSwarmHostsArgs {
 /** A planned host with its local addresses (all known before anything is created). */
 export interface LocalHostLayout {
     readonly plan: HostPlan;
-    readonly index: number;
+    /** {@link localHostSlot}: decides the address and ports. */
+    readonly slot: number;
     /** Address on the private bridge (swarm advertise address, p2p address). */
     readonly ip: string;
     /** Port on 127.0.0.1 of the host's Docker API. */
@@ -107,8 +120,13 @@ export function planLocalHosts(args: LocalSwarmHostsArgs): { subnet: string; gat
     const size = 2 ** (32 - prefix);
     // Hosts sit in the lower half, below the range Docker assigns to anything else attached.
     const room = size / 2 - LOCAL_HOST_IP_OFFSET;
-    if (prefix > 28 || plans.length > room) {
-        throw new LocalSwarmHostsArgsError(`subnet ${subnet} is too small for ${plans.length} hosts; use a larger one (a /24 holds ${128 - LOCAL_HOST_IP_OFFSET}).`);
+    const seen: Record<string, number> = {};
+    const slots = plans.map((plan) => localHostSlot(plan.class, (seen[plan.class] = (seen[plan.class] ?? -1) + 1)));
+    const lastSlot = Math.max(...slots);
+    if (prefix > 28 || lastSlot >= room) {
+        throw new LocalSwarmHostsArgsError(
+            `subnet ${subnet} is too small for ${plans.length} hosts; use a larger one: their slots go up to ${lastSlot}, and a /24 holds slots 0 to ${128 - LOCAL_HOST_IP_OFFSET - 1} (${Math.floor((128 - LOCAL_HOST_IP_OFFSET) / 3)} hosts of each class).`,
+        );
     }
     const base = ipv4ToInt(net.toString());
     const ipAt = (n: number) => intToIpv4(base + n);
@@ -118,10 +136,10 @@ export function planLocalHosts(args: LocalSwarmHostsArgs): { subnet: string; gat
 
     const hosts: LocalHostLayout[] = plans.map((plan, index) => ({
         plan,
-        index,
-        ip: ipAt(LOCAL_HOST_IP_OFFSET + index),
-        apiPort: c.local.apiPort + index,
-        rpcPort: plan.class === "miner" ? undefined : c.local.rpcBasePort + index,
+        slot: slots[index],
+        ip: ipAt(LOCAL_HOST_IP_OFFSET + slots[index]),
+        apiPort: c.local.apiPort + slots[index],
+        rpcPort: plan.class === "miner" ? undefined : c.local.rpcBasePort + slots[index],
         visualizerPort: index === 0 && c.visualizer ? vis : undefined,
     }));
 
