@@ -1,6 +1,6 @@
 /**
- * The files the nodes stack hands its containers as swarm configs: the start script,
- * the host-address map and the signer map. Pure renderers; snapshot-tested.
+ * The files the nodes stack hands its containers as swarm configs: the start script and
+ * the signer map. Pure renderers; snapshot-tested.
  */
 import { createHash } from "node:crypto";
 
@@ -9,7 +9,6 @@ export const CONFIG_DIR = "/geth-swarm";
 /** Path of the start script inside the container. */
 export const START_SCRIPT_PATH = `${CONFIG_DIR}/start.sh`;
 export const GENESIS_PATH = `${CONFIG_DIR}/genesis.json`;
-export const HOSTS_PATH = `${CONFIG_DIR}/hosts`;
 export const SIGNERS_PATH = `${CONFIG_DIR}/signers`;
 /** The geth data directory (a named volume) inside the container. */
 export const DATA_DIR = "/data";
@@ -44,23 +43,11 @@ export function contentDigest(content: string): string {
     return createHash("sha256").update(content, "utf8").digest("hex").slice(0, 12);
 }
 
-/** A host as the `hosts` config lists it. */
-export interface HostAddress {
-    readonly name: string;
-    readonly privateIp: string;
-}
-
 /** A miner host and the signer it seals with, as the `signers` config lists it. */
 export interface HostSigner {
     readonly host: string;
     readonly index: number;
     readonly address: string;
-}
-
-/** `hosts` config: one `<host name> <private IP>` line per host, sorted by name. */
-export function renderHostsFile(hosts: readonly HostAddress[]): string {
-    const lines = [...hosts].sort((a, b) => cmp(a.name, b.name)).map((h) => `${h.name} ${h.privateIp}`);
-    return "# host-name private-ip (geth-swarm: the address each host's geth advertises)\n" + lines.join("\n") + "\n";
 }
 
 /** `signers` config: one `<host name> <signer index> <address, lower case>` line per miner host. */
@@ -79,15 +66,23 @@ function cmp(a: string, b: string): number {
  *
  * 1. initialises the data directory from the genesis config on first start only
  *    (when `<datadir>/geth/chaindata` does not exist yet);
- * 2. looks the container's host name up in the `hosts` config and advertises that
- *    address with `--nat extip:<ip>`. The services run on the swarm's `host` network,
- *    where the container's host name is its swarm node's own hostname; geth listens on all
- *    the host's interfaces, so it must be told which address is the one peers reach. A
- *    host missing from the map falls back to `--nat any`, with a log line;
+ * 2. advertises the source address of the host's route to the bootnode (the first
+ *    `--bootnodes` enode) with `--nat extip:<ip>`. The services run on the swarm's `host`
+ *    network, so these are the host's own routes, and the address a host uses to reach
+ *    the bootnode is the one the other hosts reach it at. No per-host list is involved,
+ *    so a host that joins later needs no change to the stack. Without such a route it
+ *    falls back to `--nat any`, with a log line;
  * 3. for `miner`: picks this host's signer from the `signers` config, imports its key
  *    into the keystore once, and seals with it (`--mine --unlock`); a miner host without
  *    a signer refuses to start;
- * 4. `exec`s geth with the flags it was given, so geth is the container's main process.
+ * 4. for `miner`: proposes every other signer of the `signers` config
+ *    (`clique.propose(<address>, true)` over geth's IPC, from a background job once geth
+ *    answers). A signer that is not in the genesis (a miner host added to a running
+ *    chain) is authorised once a majority of the current signers proposed it; geth
+ *    ignores a proposal for an address that already signs. Proposals live in geth's
+ *    memory, so every start makes them again;
+ * 5. `exec`s geth with the flags it was given, so geth is the main process (under the
+ *    service's `init`, which reaps the background job).
  */
 export function renderStartScript(paths: StartScriptPaths = {}): string {
     const configDir = paths.configDir ?? CONFIG_DIR;
@@ -106,7 +101,6 @@ esac
 
 datadir="${dataDir}"
 genesis="${configDir}/genesis.json"
-hosts="${configDir}/hosts"
 signers="${configDir}/signers"
 secrets="${secretsDir}"
 
@@ -122,37 +116,25 @@ if [ ! -d "$datadir/geth/chaindata" ]; then
     geth init --datadir "$datadir" "$genesis"
 fi
 
-# 2. The address peers reach this host at (the container is on the host network:
-#    its host name is the host's).
+# 2. The address peers reach this host at: the source address of its route to the
+#    bootnode (the container is on the host network: these are the host's routes).
+bootip=""
+previous=""
+for arg in "$@"; do
+    if [ "$previous" = "--bootnodes" ]; then
+        bootip="$(printf '%s\\n' "$arg" | sed -n 's/^enode:\\/\\/[0-9a-f]*@\\([0-9.]*\\):.*/\\1/p')"
+    fi
+    previous="$arg"
+done
 extip=""
-while read -r name ip; do
-    if [ "$name" = "$self" ]; then
-        extip="$ip"
-        break
-    fi
-done < "$hosts"
-if [ -z "$extip" ]; then
-    # A host added after the stack was deployed: the source address of its route to the
-    # bootnode is the address the other hosts reach it at.
-    bootip=""
-    previous=""
-    for arg in "$@"; do
-        if [ "$previous" = "--bootnodes" ]; then
-            bootip="$(printf '%s\\n' "$arg" | sed -n 's/^enode:\\/\\/[0-9a-f]*@\\([0-9.]*\\):.*/\\1/p')"
-        fi
-        previous="$arg"
-    done
-    if [ -n "$bootip" ]; then
-        extip="$(ip route get "$bootip" 2>/dev/null | sed -n 's/.* src \\([0-9.]*\\).*/\\1/p')"
-    fi
-    if [ -n "$extip" ]; then
-        log "host $self is not listed in $hosts; advertising $extip (its route to the bootnode)"
-    fi
+if [ -n "$bootip" ]; then
+    extip="$(ip route get "$bootip" 2>/dev/null | sed -n 's/.* src \\([0-9.]*\\).*/\\1/p')"
 fi
 if [ -n "$extip" ]; then
+    log "host $self advertises $extip (its route to the bootnode $bootip)"
     nat="extip:$extip"
 else
-    log "host $self is not listed in $hosts and has no route to the bootnode; advertising with --nat any"
+    log "host $self has no route to the bootnode (\${bootip:-no --bootnodes enode}); advertising with --nat any"
     nat="any"
 fi
 
@@ -185,6 +167,37 @@ done
 if [ -z "$imported" ]; then
     log "importing signer $index ($address) into the keystore"
     geth account import --datadir "$datadir" --password "$password" "$key"
+fi
+
+# 4. Vote the other planned signers in, once geth answers on its IPC socket.
+others=""
+while read -r _ _ a; do
+    case "$a" in
+        0x*[!0-9a-f]*) ;;
+        0x*) if [ "\${#a}" -eq 42 ] && [ "$a" != "$address" ]; then others="$others $a"; fi ;;
+        *) ;;
+    esac
+done < "$signers"
+
+propose() {
+    ipc="$datadir/geth.ipc"
+    for candidate in "$@"; do
+        waited=0
+        until geth attach --exec "clique.propose('$candidate', true)" "$ipc" >/dev/null 2>&1; do
+            waited=$((waited + 1))
+            if [ "$waited" -ge 300 ]; then
+                log "could not propose signer $candidate: no answer on $ipc for 300 s"
+                return 1
+            fi
+            sleep 1
+        done
+        log "proposed signer $candidate (clique.propose)"
+    done
+}
+
+if [ -n "$others" ]; then
+    # shellcheck disable=SC2086 # one word per address
+    propose $others &
 fi
 
 exec geth --datadir "$datadir" --nat "$nat" "$@" \\

@@ -1,13 +1,14 @@
 import { buildCliqueGenesis, genesisToJson } from "../components/chain/genesis";
 import { GethSwarmConfig, HostClass, LABELS } from "../components/config/types";
 import {
-    CONFIG_DIR, DATA_DIR, GENESIS_PATH, HOSTS_PATH, HostAddress, SIGNERS_PATH, START_SCRIPT_PATH,
-    contentDigest, renderHostsFile, renderSignersFile, renderStartScript, signerKeyFile, signerPasswordFile,
+    CONFIG_DIR, DATA_DIR, GENESIS_PATH, SIGNERS_PATH, START_SCRIPT_PATH,
+    contentDigest, renderSignersFile, renderStartScript, signerKeyFile, signerPasswordFile,
 } from "./files";
 import { ConfigSpec, FileRefSpec, HOST_NETWORK_KEY, NODES_STACK, SecretSpec, ServiceSpec, StackSpec, hostNetworkSpec, scoped } from "./spec";
 
-/** A host of the swarm as the nodes stack needs it. */
-export interface NodesHost extends HostAddress {
+/** A host of the swarm as the nodes stack needs it (its swarm node hostname and class). */
+export interface NodesHost {
+    readonly name: string;
     readonly class: HostClass;
     /** For miner hosts: index of the signer key the host seals with. */
     readonly signerIndex?: number;
@@ -28,16 +29,20 @@ export interface NodesStackInput {
     readonly config: GethSwarmConfig;
     /** Enode URL of the bootnode (`BootStack.enode`). */
     readonly enode: string;
-    /** Every host of the swarm with its private IP. */
+    /** Every planned host of the swarm (the miner hosts name their signer). */
     readonly hosts: readonly NodesHost[];
-    /** Signer `i` is the one miner hosts with `signerIndex === i` seal with. */
+    /**
+     * Signer `i` is the one miner hosts with `signerIndex === i` seal with. The first
+     * `config.chain.genesisSignerCount` are listed in the genesis; the running signers vote
+     * the others in.
+     */
     readonly signers: readonly NodesSigner[];
     /** Stack name. Default `nodes`. */
     readonly stack?: string;
 }
 
 /** Keys of the nodes stack's configs. */
-export const NODES_CONFIGS = { start: "start", genesis: "genesis", hosts: "hosts", signers: "signers" } as const;
+export const NODES_CONFIGS = { start: "start", genesis: "genesis", signers: "signers" } as const;
 
 /** Flags that both geth services get (before the role-specific ones). */
 function commonGethArgs(config: GethSwarmConfig, enode: string): string[] {
@@ -79,17 +84,24 @@ export function renderGenesis(config: GethSwarmConfig, signerAddresses: readonly
  * a node on the boot host sent discovery to its own host's address, Docker's DNAT skipped
  * it and `docker-proxy` relayed it: the bootnode saw the node as the `docker_gwbridge`
  * gateway and answered from an address geth had not sent to, so that node got its first
- * peer late or never.) With host networking the container has its host's name, which the
- * start script looks up in the `hosts` config, and geth advertises that address with
- * `--nat extip:<host private IP>`. One geth runs per host (and the bootnode on its own
+ * peer late or never.) geth advertises `--nat extip:<ip>`, where the start script takes
+ * `<ip>` from the host's route to the bootnode: no per-host list, so hosts that join later
+ * change nothing in the stack and restart nothing. One geth runs per host (and the bootnode on its own
  * port), so the ports never collide. On the local target each such host is a
  * docker-in-docker container: RPC listens on that container's address, from which
  * `LocalSwarmHosts` publishes it to 127.0.0.1.
  *
- * Both run the start script (a swarm config, see {@link renderStartScript}) with the
- * genesis, `hosts` and `signers` configs mounted under `/geth-swarm/`, and keep their chain
- * in a named volume at `/data`. They find each other through the bootnode only
+ * Both run the start script (a swarm config, see {@link renderStartScript}) under Docker's
+ * init, with the genesis (and, for `miner`, the `signers` config) mounted under
+ * `/geth-swarm/`, and keep their chain in a named volume at `/data`. They find each other through the bootnode only
  * (`--bootnodes`); the stack does not use the boot stack's overlay network.
+ *
+ * The genesis lists the first `config.chain.genesisSignerCount` signers only. Every
+ * signer proposes the others of the `signers` config on start, so miner hosts added to a
+ * running chain (with `genesisSigners` pinned to the chain's first signer count, which
+ * keeps the genesis unchanged) are voted in by the running signers. Adding a miner host
+ * changes the `signers` config, so the running `miner` tasks restart once, one at a
+ * time, to make their proposals; `node` tasks are untouched.
  *
  * Every signer key and password secret is mounted into the one `miner` service, so every
  * miner task can read every signer's key; the script picks the one of its host. This
@@ -103,6 +115,10 @@ export function nodesStackSpec(input: NodesStackInput): StackSpec {
     const { config } = input;
     const stack = input.stack ?? NODES_STACK;
     const signerCount = input.signers.length;
+    const genesisSigners = config.chain.genesisSignerCount;
+    if (genesisSigners < 1 || genesisSigners > signerCount) {
+        throw new Error(`nodes stack: the genesis lists ${genesisSigners} signer(s), but there are ${signerCount}.`);
+    }
 
     const miners = input.hosts.filter((h) => h.class === "miner");
     const hostSigners = miners.map((h) => {
@@ -115,8 +131,7 @@ export function nodesStackSpec(input: NodesStackInput): StackSpec {
 
     const files: { key: string; fileName: string; content: string }[] = [
         { key: NODES_CONFIGS.start, fileName: "start.sh", content: renderStartScript() },
-        { key: NODES_CONFIGS.genesis, fileName: "genesis.json", content: renderGenesis(config, input.signers.map((s) => s.address)) },
-        { key: NODES_CONFIGS.hosts, fileName: "hosts", content: renderHostsFile(input.hosts) },
+        { key: NODES_CONFIGS.genesis, fileName: "genesis.json", content: renderGenesis(config, input.signers.slice(0, genesisSigners).map((s) => s.address)) },
         { key: NODES_CONFIGS.signers, fileName: "signers", content: renderSignersFile(hostSigners) },
     ];
     const configs: ConfigSpec[] = files.map((f) => ({ ...f, name: `${scoped(stack, f.key)}-${contentDigest(f.content)}` }));
@@ -140,7 +155,7 @@ export function nodesStackSpec(input: NodesStackInput): StackSpec {
     const configRefs = (keys: string[]): FileRefSpec[] =>
         keys.map((k) => ({
             ref: k,
-            target: { start: START_SCRIPT_PATH, genesis: GENESIS_PATH, hosts: HOSTS_PATH, signers: SIGNERS_PATH }[k] ?? `${CONFIG_DIR}/${k}`,
+            target: { start: START_SCRIPT_PATH, genesis: GENESIS_PATH, signers: SIGNERS_PATH }[k] ?? `${CONFIG_DIR}/${k}`,
             mode: 0o444,
         }));
     const entrypoint = ["/bin/sh", START_SCRIPT_PATH];
@@ -161,12 +176,13 @@ export function nodesStackSpec(input: NodesStackInput): StackSpec {
         mode: { kind: "global" },
         constraints: [`node.labels.${LABELS.role} != miner`],
         restartCondition: "any",
+        init: true,
         endpointMode: "dnsrr",
         ports: [],
         networks: [HOST_NETWORK_KEY],
         mounts: [{ type: "volume", volume: "node-data", target: DATA_DIR }],
         secrets: [],
-        configs: configRefs([NODES_CONFIGS.start, NODES_CONFIGS.genesis, NODES_CONFIGS.hosts]),
+        configs: configRefs([NODES_CONFIGS.start, NODES_CONFIGS.genesis]),
         labels: {},
     };
     const miner: ServiceSpec = {
@@ -180,12 +196,13 @@ export function nodesStackSpec(input: NodesStackInput): StackSpec {
         mode: { kind: "global" },
         constraints: [`node.labels.${LABELS.role} == miner`],
         restartCondition: "any",
+        init: true,
         endpointMode: "dnsrr",
         ports: [],
         networks: [HOST_NETWORK_KEY],
         mounts: [{ type: "volume", volume: "miner-data", target: DATA_DIR }],
         secrets: secrets.map((s) => ({ ref: s.key, target: s.key, mode: 0o400 })),
-        configs: configRefs([NODES_CONFIGS.start, NODES_CONFIGS.genesis, NODES_CONFIGS.hosts, NODES_CONFIGS.signers]),
+        configs: configRefs([NODES_CONFIGS.start, NODES_CONFIGS.genesis, NODES_CONFIGS.signers]),
         labels: {},
     };
 

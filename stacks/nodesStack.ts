@@ -8,11 +8,11 @@ import type { SwarmHosts } from "../components/hosts/types";
 import { ChainReady } from "../components/swarm/resources";
 import { inheritedDependsOn, managerProvider } from "./common";
 import { contentDigest } from "./files";
-import { NodesStackInput, nodesStackSpec } from "./nodes";
+import { GenesisPin, genesisHash } from "./genesisPin";
+import { NODES_CONFIGS, NodesStackInput, nodesStackSpec } from "./nodes";
 import { renderStackResources } from "./resources";
 import { NODES_STACK, StackSpec } from "./spec";
 
-const SHAPE_IP = "192.0.2.1";
 const SHAPE_DIGEST = "000000000000";
 const SHAPE_ENODE = `enode://${"0".repeat(127)}1@192.0.2.1:30301`;
 /** Placeholder signer addresses for the shape: distinct, valid, never deployed. */
@@ -89,6 +89,8 @@ export class NodesStack extends pulumi.ComponentResource {
     public readonly spec: pulumi.Output<StackSpec>;
     public readonly services: Record<string, docker.Service>;
     public readonly provider: pulumi.ProviderResource;
+    /** Fails preview and update when the genesis of the deployed chain would change (see {@link GenesisPin}). */
+    public readonly genesisPin: GenesisPin;
     /** Present unless `waitForChain` is false. */
     public readonly chainReady?: ChainReady;
 
@@ -120,22 +122,38 @@ export class NodesStack extends pulumi.ComponentResource {
                 ),
             ),
         );
-        const hostList = pulumi.all(
-            hosts.hosts.map((h) => h.privateIp.apply((ip) => ({ name: h.name, privateIp: ip, class: h.class, signerIndex: h.signerIndex }))),
-        );
+        const hostList = hosts.hosts.map((h) => ({ name: h.name, class: h.class, signerIndex: h.signerIndex }));
 
         const input = (over: Partial<NodesStackInput>): NodesStackInput => ({
             config,
             stack,
             enode: SHAPE_ENODE,
-            hosts: hosts.hosts.map((h) => ({ name: h.name, privateIp: SHAPE_IP, class: h.class, signerIndex: h.signerIndex })),
+            hosts: hostList,
             signers: Array.from({ length: signerCount }, (_, i) => ({ address: shapeAddress(i), keyDigest: SHAPE_DIGEST, passwordDigest: SHAPE_DIGEST })),
             ...over,
         });
         const shape = nodesStackSpec(input({}));
         const spec = pulumi
-            .all([pulumi.output(args.enode), hostList, signers])
-            .apply(([enode, hostsNow, signersNow]) => nodesStackSpec(input({ enode, hosts: hostsNow, signers: signersNow })));
+            .all([pulumi.output(args.enode), signers])
+            .apply(([enode, signersNow]) => nodesStackSpec(input({ enode, signers: signersNow })));
+
+        const genesis = spec.apply((s) => s.configs.find((c) => c.key === NODES_CONFIGS.genesis)!.content);
+        const genesisSigners = pulumi.all(addresses.slice(0, config.chain.genesisSignerCount));
+        const pin = new GenesisPin(
+            `${name}-genesis-pin`,
+            {
+                facts: pulumi.all([genesis, genesisSigners]).apply(([g, signerList]) => ({
+                    hash: genesisHash(g),
+                    chainId: config.chain.chainId,
+                    blockPeriod: config.chain.blockPeriod,
+                    epoch: config.chain.epoch,
+                    gasLimit: config.chain.gasLimit.toString(),
+                    signers: signerList,
+                    alloc: Object.fromEntries(config.chain.prefundAccounts.map((a) => [a, config.chain.prefundBalanceWei.toString()])),
+                })),
+            },
+            { parent: this },
+        );
 
         const provider = args.provider ?? managerProvider(`${name}-provider`, hosts.manager, { parent: this });
         const rendered = renderStackResources({
@@ -149,7 +167,8 @@ export class NodesStack extends pulumi.ComponentResource {
             namePrefix: name,
             parent: this,
             provider,
-            dependsOn: [...hosts.dependsOn, ...(args.dependsOn ?? []), ...inheritedDependsOn(opts)],
+            // The pin first: when the genesis of a deployed chain would change, nothing of the stack changes.
+            dependsOn: [pin, ...hosts.dependsOn, ...(args.dependsOn ?? []), ...inheritedDependsOn(opts)],
         });
 
         const rpcHosts = hosts.hosts.filter((h) => h.class !== "miner");
@@ -177,7 +196,8 @@ export class NodesStack extends pulumi.ComponentResource {
         this.signerAddresses = pulumi.all(addresses);
         this.signerKeys = keys;
         this.stackName = pulumi.output(stack);
-        this.genesis = spec.apply((s) => s.configs.find((c) => c.key === "genesis")!.content);
+        this.genesis = genesis;
+        this.genesisPin = pin;
         this.spec = spec;
         this.services = rendered.services;
         this.provider = provider;

@@ -8,7 +8,7 @@ import { enodeFromNodeKey } from "../../components/chain/enode";
 import { signerAddress } from "../../components/chain/secp256k1";
 import { resolveConfig } from "../../components/config";
 import {
-    COMPOSE_FILE, bootStackSpec, composeBundle, contentDigest, nodesStackSpec, renderCompose, secretsToCreate, specShape, writeComposeBundle,
+    COMPOSE_FILE, bootStackSpec, composeBundle, contentDigest, nodesStackSpec, renderCompose, secretsToCreate, writeComposeBundle,
 } from "../../stacks";
 
 const NODE_KEY = "0b".repeat(32);
@@ -21,9 +21,21 @@ const boot = bootStackSpec({ config, bootHostIp: ips.worker, bootnodeKeyDigest: 
 const nodes = nodesStackSpec({
     config,
     enode: enodeFromNodeKey(NODE_KEY, ips.worker),
-    hosts: config.hosts.map((h) => ({ name: h.name, privateIp: ips[h.name], class: h.class, signerIndex: h.signerIndex })),
+    hosts: config.hosts.map((h) => ({ name: h.name, class: h.class, signerIndex: h.signerIndex })),
     signers: [{ address: signerAddress(SIGNER_KEY), keyDigest: contentDigest(SIGNER_KEY), passwordDigest: contentDigest(PASSWORD) }],
 });
+
+/** The nodes stack for other settings: signer 0 has SIGNER_KEY, signer i > 0 the key of 32 bytes `i + 1`; same enode. */
+function nodesFor(raw: Record<string, unknown>) {
+    const c = resolveConfig({ encryptedOverlay: false, visualizer: false, ...raw });
+    const keys = Array.from({ length: c.chain.signerCount }, (_, i) => (i === 0 ? SIGNER_KEY : (i + 1).toString(16).padStart(2, "0").repeat(32)));
+    return nodesStackSpec({
+        config: c,
+        enode: enodeFromNodeKey(NODE_KEY, ips.worker),
+        hosts: c.hosts.map((h) => ({ name: h.name, class: h.class, signerIndex: h.signerIndex })),
+        signers: keys.map((k) => ({ address: signerAddress(k), keyDigest: contentDigest(k), passwordDigest: contentDigest(PASSWORD) })),
+    });
+}
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -55,16 +67,34 @@ describe("compose rendering (as the lab uses it, without Pulumi)", () => {
         }
     });
 
-    it("changes a config's name when its content changes, and nothing else's", () => {
-        const other = nodesStackSpec({
-            config,
-            enode: enodeFromNodeKey(NODE_KEY, ips.worker),
-            hosts: config.hosts.map((h) => ({ name: h.name, privateIp: h.name === "worker" ? "10.0.1.99" : ips[h.name], class: h.class, signerIndex: h.signerIndex })),
-            signers: [{ address: signerAddress(SIGNER_KEY), keyDigest: contentDigest(SIGNER_KEY), passwordDigest: contentDigest(PASSWORD) }],
-        });
-        expect(specShape(other)).toEqual(specShape(nodes));
-        const changed = other.configs.filter((c, i) => c.name !== nodes.configs[i].name).map((c) => c.key);
-        expect(changed).toEqual(["hosts"]);
+    it("stays the same when a worker host is added: nothing to update, no task restarts", () => {
+        expect(nodesFor({ workerCount: 3 })).toEqual(nodes);
+    });
+
+    it("with the genesis pinned, adding a miner host changes the signers config and the miner's secrets only: same genesis, node untouched", () => {
+        const grown = nodesFor({ minerCount: 2, genesisSigners: 1 });
+        const byKey = <T extends { key: string }>(xs: readonly T[]) => Object.fromEntries(xs.map((x) => [x.key, x]));
+        const [was, now] = [byKey(nodes.configs), byKey(grown.configs)];
+        expect(now.genesis).toEqual(was.genesis);
+        expect(now.start).toEqual(was.start);
+        expect(now.signers.name).not.toBe(was.signers.name);
+        expect(now.signers.content.split("\n").slice(1, 3)).toEqual([
+            `miner-worker 0 ${signerAddress(SIGNER_KEY).toLowerCase()}`,
+            `miner-worker-2 1 ${signerAddress("02".repeat(32)).toLowerCase()}`,
+        ]);
+        expect(byKey(grown.services).node).toEqual(byKey(nodes.services).node);
+        const [minerWas, minerNow] = [byKey(nodes.services).miner, byKey(grown.services).miner];
+        expect({ ...minerNow, secrets: [], configs: [] }).toEqual({ ...minerWas, secrets: [], configs: [] });
+        expect(minerNow.secrets.map((r) => r.target)).toEqual(["signer-0-key", "signer-0-password", "signer-1-key", "signer-1-password"]);
+        expect(grown.secrets.slice(0, 2)).toEqual(nodes.secrets);
+    });
+
+    it("lists every signer in the genesis unless genesisSigners pins fewer", () => {
+        const extra = (spec: ReturnType<typeof nodesFor>) => JSON.parse(spec.configs.find((c) => c.key === "genesis")!.content).extraData as string;
+        const signerCountIn = (x: string) => (x.length - 2 - 64 - 130) / 40;
+        expect(signerCountIn(extra(nodesFor({ minerCount: 3 })))).toBe(3);
+        expect(signerCountIn(extra(nodesFor({ minerCount: 3, genesisSigners: 2 })))).toBe(2);
+        expect(extra(nodesFor({ minerCount: 3, genesisSigners: 1 }))).toBe(extra(nodes));
     });
 
     it("without a visualizer and encryption, the boot stack is the bootnode on the host network, beside a plain overlay", () => {
@@ -89,10 +119,10 @@ describe("compose rendering (as the lab uses it, without Pulumi)", () => {
             nodesStackSpec({
                 config,
                 enode: enodeFromNodeKey(NODE_KEY, ips.worker),
-                hosts: [{ name: "miner-worker", privateIp: "10.0.2.20", class: "miner", signerIndex: 3 }],
-                signers: [],
+                hosts: [{ name: "miner-worker", class: "miner", signerIndex: 3 }],
+                signers: [{ address: signerAddress(SIGNER_KEY), keyDigest: "0", passwordDigest: "0" }],
             }),
-        ).toThrow(/miner host miner-worker has signer index 3, but there are 0 signer\(s\)/);
+        ).toThrow(/miner host miner-worker has signer index 3, but there are 1 signer\(s\)/);
     });
 
     it("is accepted by the Docker CLI's compose loader (docker stack config)", () => {

@@ -76,10 +76,8 @@ export function value<T>(o: pulumi.Output<T> | pulumi.Input<T>): Promise<T> {
 export const HOST_IPS: Record<string, string> = {
     manager: "10.0.1.10",
     worker: "10.0.1.11",
-    "worker-1": "10.0.1.11",
     "worker-2": "10.0.1.12",
     "miner-worker": "10.0.2.20",
-    "miner-worker-1": "10.0.2.20",
     "miner-worker-2": "10.0.2.21",
 };
 

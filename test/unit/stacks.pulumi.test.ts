@@ -6,7 +6,8 @@ import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { enodeFromNodeKey, parseEnode } from "../../components/chain/enode";
 import { signerAddress } from "../../components/chain/secp256k1";
-import { BootStack, NodesStack, StackSpec, composeBundle, renderCompose } from "../../stacks";
+import * as pulumi from "@pulumi/pulumi";
+import { BootStack, NodesStack, StackSpec, composeBundle, genesisHash, renderCompose } from "../../stacks";
 import { HOST_IPS, Recorded, TLS, fixture, mockHex, mockPassword, recorded, settle, value } from "./stacks.fixtures";
 
 const DOCKER = {
@@ -18,6 +19,7 @@ const DOCKER = {
     labels: "pulumi-nodejs:dynamic/geth-swarm:SwarmNodeLabels",
     enodeCheck: "pulumi-nodejs:dynamic/geth-swarm:BootnodeEnodeCheck",
     chainReady: "pulumi-nodejs:dynamic/geth-swarm:ChainReady",
+    genesisPin: "pulumi-nodejs:dynamic/geth-swarm:GenesisPin",
 };
 const isDynamic = (type: string) => type.startsWith("pulumi-nodejs:dynamic/");
 const NS = "com.docker.stack.namespace";
@@ -39,7 +41,7 @@ async function deploy(prefix: string, raw: Record<string, unknown> = {}): Promis
     const all = [
         boot, nodes, boot.provider, nodes.provider, boot.network,
         ...Object.values(boot.services), ...Object.values(nodes.services),
-        ...(boot.nodeLabels ? [boot.nodeLabels] : []), ...(boot.enodeCheck ? [boot.enodeCheck] : []), ...(nodes.chainReady ? [nodes.chainReady] : []),
+        ...(boot.nodeLabels ? [boot.nodeLabels] : []), ...(boot.enodeCheck ? [boot.enodeCheck] : []), ...(nodes.chainReady ? [nodes.chainReady] : []), nodes.genesisPin,
     ];
     await settle(all);
     const [bootSpec, nodesSpec] = await Promise.all([value(boot.spec), value(nodes.spec)]);
@@ -96,7 +98,6 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
                 `${DOCKER.secret} ref-nodes-secret-signer-0-password`,
                 `${DOCKER.config} ref-nodes-config-start`,
                 `${DOCKER.config} ref-nodes-config-genesis`,
-                `${DOCKER.config} ref-nodes-config-hosts`,
                 `${DOCKER.config} ref-nodes-config-signers`,
                 `${DOCKER.service} ref-boot-service-bootnode`,
                 `${DOCKER.service} ref-boot-service-visualizer`,
@@ -105,6 +106,7 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
                 `${DOCKER.labels} ref-boot-node-labels`,
                 `${DOCKER.enodeCheck} ref-boot-enode-check`,
                 `${DOCKER.chainReady} ref-nodes-chain-ready`,
+                `${DOCKER.genesisPin} ref-nodes-genesis-pin`,
                 `geth-swarm:stacks:BootStack ref-boot`,
                 `geth-swarm:stacks:NodesStack ref-nodes`,
             ].sort(),
@@ -183,8 +185,8 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
         expect(s.taskSpec.containerSpec.configs.map((c: any) => [c.configId, c.fileName])).toEqual([
             ["ref-nodes-config-start-id", "/geth-swarm/start.sh"],
             ["ref-nodes-config-genesis-id", "/geth-swarm/genesis.json"],
-            ["ref-nodes-config-hosts-id", "/geth-swarm/hosts"],
         ]);
+        expect(s.taskSpec.containerSpec.init).toBe(true);
         expect(s.taskSpec.networksAdvanceds).toEqual([{ name: "host" }]);
     });
 
@@ -207,11 +209,12 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
             ["ref-nodes-secret-signer-0-password-id", "signer-0-password", 0o400],
         ]);
         expect(s.taskSpec.containerSpec.configs.map((c: any) => c.fileName)).toEqual([
-            "/geth-swarm/start.sh", "/geth-swarm/genesis.json", "/geth-swarm/hosts", "/geth-swarm/signers",
+            "/geth-swarm/start.sh", "/geth-swarm/genesis.json", "/geth-swarm/signers",
         ]);
+        expect(s.taskSpec.containerSpec.init).toBe(true);
     });
 
-    it("genesis, hosts and signers are configs with content-digest names", async () => {
+    it("genesis and signers are configs with content-digest names; no host list", async () => {
         const addresses = await value(d.nodes.signerAddresses);
         expect(addresses).toEqual([signerAddress(mockHex("ref-nodes-signer-0-key"))]);
         const genesis = one(d.records, DOCKER.config, "ref-nodes-config-genesis").inputs;
@@ -220,10 +223,39 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
         expect(g.config.chainId).toBe(4242);
         expect(g.config.clique).toEqual({ period: 5, epoch: 30000 });
         expect(g.extraData).toBe("0x" + "00".repeat(32) + addresses[0].slice(2).toLowerCase() + "00".repeat(65));
-        const hostsFile = unb64(one(d.records, DOCKER.config, "ref-nodes-config-hosts").inputs.data);
-        expect(hostsFile).toContain("manager 10.0.1.10\nminer-worker 10.0.2.20\nworker 10.0.1.11\n");
+        expect(ofType(d.records, DOCKER.config).map((r) => r.name).sort()).toEqual(["ref-nodes-config-genesis", "ref-nodes-config-signers", "ref-nodes-config-start"]);
         const signersFile = unb64(one(d.records, DOCKER.config, "ref-nodes-config-signers").inputs.data);
         expect(signersFile).toContain(`miner-worker 0 ${addresses[0].toLowerCase()}\n`);
+    });
+
+    it("pins the genesis: the pin records what the genesis says, and every child of the stack waits for it", async () => {
+        const addresses = await value(d.nodes.signerAddresses);
+        const pin = one(d.records, DOCKER.genesisPin, "ref-nodes-genesis-pin").inputs;
+        const genesisData = unb64(one(d.records, DOCKER.config, "ref-nodes-config-genesis").inputs.data);
+        expect(pin.facts).toEqual({
+            hash: genesisHash(genesisData),
+            chainId: 4242,
+            blockPeriod: 5,
+            epoch: 30000,
+            gasLimit: "30000000",
+            signers: addresses,
+            alloc: {},
+        });
+        expect(await value(d.nodes.genesis)).toBe(genesisData);
+
+        // Every child that touches the swarm depends on the pin, so a failed check stops them all.
+        const deps = new Map<string, pulumi.Input<pulumi.Resource>[]>();
+        const { config, hosts } = fixture({});
+        const nodes = new NodesStack("pinned-nodes", { config, hosts, enode: enodeFromNodeKey("0b".repeat(32), HOST_IPS.worker) }, {
+            transformations: [(a) => {
+                deps.set(`${a.type} ${a.name}`, [a.opts.dependsOn ?? []].flat() as pulumi.Input<pulumi.Resource>[]);
+                return undefined;
+            }],
+        });
+        await settle([nodes, nodes.genesisPin, ...Object.values(nodes.services), ...(nodes.chainReady ? [nodes.chainReady] : [])]);
+        const swarmChildren = [...deps.keys()].filter((k) => /^docker:index\/(service|secret|serviceConfig):/.test(k));
+        expect(swarmChildren).toHaveLength(2 + 2 + 3);
+        for (const k of swarmChildren) expect(deps.get(k), k).toContain(nodes.genesisPin);
     });
 
     it("runs the p2p services on the host network without ports; the only published port is the visualizer's, in host mode", () => {
@@ -379,7 +411,7 @@ describe("variants", () => {
         expect(new Set(addresses).size).toBe(2);
         const signersFile = unb64(one(d.records, DOCKER.config, "var-nodes-config-signers").inputs.data);
         expect(signersFile.split("\n").slice(1, 3)).toEqual([
-            `miner-worker-1 0 ${addresses[0].toLowerCase()}`,
+            `miner-worker 0 ${addresses[0].toLowerCase()}`,
             `miner-worker-2 1 ${addresses[1].toLowerCase()}`,
         ]);
         const genesis = JSON.parse(unb64(one(d.records, DOCKER.config, "var-nodes-config-genesis").inputs.data));
@@ -430,6 +462,7 @@ function normalizeCompose(spec: StackSpec): Normal {
             entrypoint: s.entrypoint ?? null,
             args: s.command ?? [],
             hostname: s.hostname ?? null,
+            init: s.init === true,
             mode: s.deploy.mode === "global" ? "global" : `replicated:${s.deploy.replicas ?? 1}`,
             endpointMode: s.deploy.endpoint_mode ?? "vip",
             constraints: s.deploy.placement?.constraints ?? [],
@@ -474,6 +507,7 @@ function normalizeResources(records: Recorded[], prefix: string): Normal {
             entrypoint: c.commands ?? null,
             args: c.args ?? [],
             hostname: c.hostname ?? null,
+            init: c.init === true,
             mode: s.mode.global ? "global" : `replicated:${s.mode.replicated.replicas}`,
             endpointMode: s.endpointSpec.mode,
             constraints: s.taskSpec.placement?.constraints ?? [],

@@ -11,7 +11,6 @@ esac
 
 datadir="/data"
 genesis="/geth-swarm/genesis.json"
-hosts="/geth-swarm/hosts"
 signers="/geth-swarm/signers"
 secrets="/run/secrets"
 
@@ -27,37 +26,25 @@ if [ ! -d "$datadir/geth/chaindata" ]; then
     geth init --datadir "$datadir" "$genesis"
 fi
 
-# 2. The address peers reach this host at (the container is on the host network:
-#    its host name is the host's).
+# 2. The address peers reach this host at: the source address of its route to the
+#    bootnode (the container is on the host network: these are the host's routes).
+bootip=""
+previous=""
+for arg in "$@"; do
+    if [ "$previous" = "--bootnodes" ]; then
+        bootip="$(printf '%s\n' "$arg" | sed -n 's/^enode:\/\/[0-9a-f]*@\([0-9.]*\):.*/\1/p')"
+    fi
+    previous="$arg"
+done
 extip=""
-while read -r name ip; do
-    if [ "$name" = "$self" ]; then
-        extip="$ip"
-        break
-    fi
-done < "$hosts"
-if [ -z "$extip" ]; then
-    # A host added after the stack was deployed: the source address of its route to the
-    # bootnode is the address the other hosts reach it at.
-    bootip=""
-    previous=""
-    for arg in "$@"; do
-        if [ "$previous" = "--bootnodes" ]; then
-            bootip="$(printf '%s\n' "$arg" | sed -n 's/^enode:\/\/[0-9a-f]*@\([0-9.]*\):.*/\1/p')"
-        fi
-        previous="$arg"
-    done
-    if [ -n "$bootip" ]; then
-        extip="$(ip route get "$bootip" 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p')"
-    fi
-    if [ -n "$extip" ]; then
-        log "host $self is not listed in $hosts; advertising $extip (its route to the bootnode)"
-    fi
+if [ -n "$bootip" ]; then
+    extip="$(ip route get "$bootip" 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p')"
 fi
 if [ -n "$extip" ]; then
+    log "host $self advertises $extip (its route to the bootnode $bootip)"
     nat="extip:$extip"
 else
-    log "host $self is not listed in $hosts and has no route to the bootnode; advertising with --nat any"
+    log "host $self has no route to the bootnode (${bootip:-no --bootnodes enode}); advertising with --nat any"
     nat="any"
 fi
 
@@ -90,6 +77,37 @@ done
 if [ -z "$imported" ]; then
     log "importing signer $index ($address) into the keystore"
     geth account import --datadir "$datadir" --password "$password" "$key"
+fi
+
+# 4. Vote the other planned signers in, once geth answers on its IPC socket.
+others=""
+while read -r _ _ a; do
+    case "$a" in
+        0x*[!0-9a-f]*) ;;
+        0x*) if [ "${#a}" -eq 42 ] && [ "$a" != "$address" ]; then others="$others $a"; fi ;;
+        *) ;;
+    esac
+done < "$signers"
+
+propose() {
+    ipc="$datadir/geth.ipc"
+    for candidate in "$@"; do
+        waited=0
+        until geth attach --exec "clique.propose('$candidate', true)" "$ipc" >/dev/null 2>&1; do
+            waited=$((waited + 1))
+            if [ "$waited" -ge 300 ]; then
+                log "could not propose signer $candidate: no answer on $ipc for 300 s"
+                return 1
+            fi
+            sleep 1
+        done
+        log "proposed signer $candidate (clique.propose)"
+    done
+}
+
+if [ -n "$others" ]; then
+    # shellcheck disable=SC2086 # one word per address
+    propose $others &
 fi
 
 exec geth --datadir "$datadir" --nat "$nat" "$@" \
