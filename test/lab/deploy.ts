@@ -76,6 +76,14 @@ export interface Network {
     runningTasks(service: string): Promise<Array<{ id: string; nodeId: string; containerId?: string; createdAt: string }>>;
     /** Seconds from deploy of the nodes stack to tasks running, etc. */
     timings: Record<string, number>;
+    /**
+     * Redeploys the nodes stack for new settings, as `pulumi up` after a config change would:
+     * node labels of the new host plan, a generated key and password for each new signer,
+     * the swarm secrets that do not exist yet, then `docker stack deploy` of the new spec.
+     * Every host of the new plan must already be in the lab. Updates this network's config,
+     * hosts and signers; resolves once the deploy command returns.
+     */
+    redeployNodes(configOverrides: RawConfig): Promise<{ nodesSpec: StackSpec; addedHosts: string[]; addedSigners: string[] }>;
 }
 
 export const isView = (v: NodeView | { host: string; error: string }): v is NodeView => !("error" in v);
@@ -101,9 +109,15 @@ export function secretValue(keys: StackKeys, source: SecretSource): string {
     }
 }
 
-/** Creates the swarm secrets a rendered spec references: values on the Engine API (base64 body), never on a command line. */
-export async function createStackSecrets(lab: Lab, spec: StackSpec, keys: StackKeys): Promise<void> {
-    for (const s of secretsToCreate(spec)) {
+/**
+ * Creates the swarm secrets a rendered spec references: values on the Engine API (base64
+ * body), never on a command line. With `onlyMissing`, secrets that exist (by name, which
+ * carries a digest of the value) are left as they are, as a redeploy needs.
+ */
+export async function createStackSecrets(lab: Lab, spec: StackSpec, keys: StackKeys, opts: { onlyMissing?: boolean } = {}): Promise<void> {
+    const existing = new Set<string>();
+    if (opts.onlyMissing) for (const x of (await lab.manager.docker.listSecrets()) as Array<{ Spec: { Name: string } }>) existing.add(x.Spec.Name);
+    for (const s of secretsToCreate(spec).filter((x) => !existing.has(x.name))) {
         await lab.manager.docker.createSecret({ Name: s.name, Labels: { ...s.labels }, Data: Buffer.from(secretValue(keys, s.source), "utf8").toString("base64") });
     }
 }
@@ -122,7 +136,8 @@ export async function deploySpec(lab: Lab, spec: StackSpec): Promise<void> {
 /** Deploys the boot and nodes stacks of `config` on the lab, whose host names must be the config's. */
 export async function deployNetwork(lab: Lab, opts: DeployOptions = {}): Promise<Network> {
     const timeoutMs = opts.timeoutMs ?? 120_000;
-    const config = resolveConfig({ visualizer: false, encryptedOverlay: false, blockPeriod: 2, ...opts.configOverrides });
+    const labDefaults: RawConfig = { visualizer: false, encryptedOverlay: false, blockPeriod: 2 };
+    let config = resolveConfig({ ...labDefaults, ...opts.configOverrides });
     const planned = config.hosts.map((h) => h.name);
     const have = lab.hosts.map((h) => h.name);
     for (const h of planned) if (!have.includes(h)) throw new Error(`the config plans host ${h}, the lab has ${have.join(", ")}`);
@@ -155,12 +170,14 @@ export async function deployNetwork(lab: Lab, opts: DeployOptions = {}): Promise
     await verifyBootnodeEnode(lab.manager.docker, bootnodeService, enode, { timeoutMs });
     timings.bootDeployToEnodeSeconds = seconds(t);
 
-    const nodesSpec = nodesStackSpec({
-        config,
-        enode,
-        hosts: config.hosts.map((h) => ({ name: h.name, privateIp: ipOf(h.name), class: h.class, signerIndex: h.signerIndex })),
-        signers: signerKeys.map((k, i) => ({ address: signerAddresses[i], keyDigest: contentDigest(k), passwordDigest: contentDigest(signerPasswords[i]) })),
-    });
+    const renderNodes = () =>
+        nodesStackSpec({
+            config,
+            enode,
+            hosts: config.hosts.map((h) => ({ name: h.name, class: h.class, signerIndex: h.signerIndex })),
+            signers: signerKeys.map((k, i) => ({ address: signerAddresses[i], keyDigest: contentDigest(k), passwordDigest: contentDigest(signerPasswords[i]) })),
+        });
+    let nodesSpec = renderNodes();
     await createSecrets(nodesSpec);
     t = Date.now();
     await deploySpec(lab, nodesSpec);
@@ -237,15 +254,44 @@ export async function deployNetwork(lab: Lab, opts: DeployOptions = {}): Promise
             throw new Error(`${e instanceof Error ? e.message : String(e)}; last views: ${lastHealth}`);
         });
 
+    const redeployNodes: Network["redeployNodes"] = async (configOverrides) => {
+        const next = resolveConfig({ ...labDefaults, ...opts.configOverrides, ...configOverrides });
+        for (const h of next.hosts) if (!lab.hosts.some((x) => x.name === h.name)) throw new Error(`the new config plans host ${h.name}, the lab has ${lab.hosts.map((x) => x.name).join(", ")}`);
+        const addedHosts = next.hosts.map((h) => h.name).filter((h) => !config.hosts.some((x) => x.name === h));
+        const addedSigners: string[] = [];
+        while (signerKeys.length < next.chain.signerCount) {
+            const k = randomKeyHex();
+            signerKeys.push(k);
+            signerPasswords.push(randomPassword());
+            signerAddresses.push(signerAddress(k));
+            addedSigners.push(signerAddress(k));
+        }
+        config = next;
+        for (const h of next.hosts) {
+            const list = h.class === "miner" ? minerHosts : nodeHosts;
+            if (!list.includes(h.name)) list.push(h.name);
+            if (!allHosts.includes(h.name)) allHosts.push(h.name);
+        }
+        await applyNodeLabels(lab.manager.docker, next.hosts.map((h) => ({ name: h.name, labels: { ...h.labels } })), { timeoutMs: 60_000 });
+        nodesSpec = renderNodes();
+        await createStackSecrets(lab, nodesSpec, { bootnodeKey, signerKeys, signerPasswords }, { onlyMissing: true });
+        await deploySpec(lab, nodesSpec);
+        return { nodesSpec, addedHosts, addedSigners };
+    };
+
     return {
         lab,
-        config,
+        get config() {
+            return config;
+        },
+        get nodesSpec() {
+            return nodesSpec;
+        },
         bootnodeKey,
         signerKeys,
         signerAddresses,
         enode,
         bootSpec,
-        nodesSpec,
         nodeHosts,
         minerHosts,
         allHosts,
@@ -262,6 +308,7 @@ export async function deployNetwork(lab: Lab, opts: DeployOptions = {}): Promise
         waitHealthy,
         runningTasks,
         timings,
+        redeployNodes,
     };
 }
 

@@ -1,9 +1,11 @@
 // Reliability with several Clique signers, on a real 5-host swarm from the project's own
-// spec (minerCount 3: manager, worker = boot host, miner-worker-1..3): one signer's host
-// going down leaves the chain sealing; a signer cut off the network and healed leaves no
-// lasting fork; a plain worker added to the running swarm gets a node by itself, which
-// syncs and peers while nothing else restarts; a clean teardown after all of it. Figures go
-// under `reliability` in results.json.
+// spec (minerCount 3: manager, worker = boot host, miner-worker, miner-worker-2,
+// miner-worker-3): one signer's host going down leaves the chain sealing; a signer cut off
+// the network and healed leaves no lasting fork; a plain worker added to the running swarm
+// gets a node by itself, which syncs and peers while nothing else restarts; a miner worker
+// added with its own signer key (minerCount 4, genesisSigners 3) is voted in by the running
+// signers and seals, with the genesis and every node task unchanged; a clean teardown after
+// all of it. Figures go under `reliability` in results.json.
 // Runs as root: `npx vitest run --project lab test/lab/reliability-signers.test.ts`.
 import { afterAll, describe, expect, it } from "vitest";
 import { parseEnode } from "../../components/chain";
@@ -17,7 +19,7 @@ const PERIOD = 2;
 /** Where this file's figures go in results.json: reliability.<GROUP>.<case>. */
 const GROUP = "fiveHostsThreeSigners";
 const BOUND = { restart: 60_000, peers: 60_000, heads: 60_000, rebootTasks: 30_000 };
-const HOSTS = ["manager", "worker", "miner-worker-1", "miner-worker-2", "miner-worker-3"];
+const HOSTS = ["manager", "worker", "miner-worker", "miner-worker-2", "miner-worker-3"];
 
 let lab: Lab | undefined;
 let net: Network | undefined;
@@ -51,7 +53,7 @@ describe("reliability with three Clique signers on 5 hosts", () => {
         lab = await startLab({ hosts: HOSTS.map((name, i) => ({ name, role: i === 0 ? "manager" : "worker" })) });
         net = await deployNetwork(lab, { configOverrides: { blockPeriod: PERIOD, minerCount: 3 } });
         expect(net.config.hosts.map((h) => h.name)).toEqual(HOSTS);
-        expect(net.minerHosts).toEqual(["miner-worker-1", "miner-worker-2", "miner-worker-3"]);
+        expect(net.minerHosts).toEqual(["miner-worker", "miner-worker-2", "miner-worker-3"]);
         expect(net.config.chain.signerCount).toBe(3);
         await net.waitHealthy(BOUND.heads);
         figures.setupSeconds = secondsSince(t);
@@ -176,7 +178,7 @@ describe("reliability with three Clique signers on 5 hosts", () => {
         const syncedSeconds = secondsSince(tj);
         const enode = parseEnode(await n.enodeOf(name));
         const logs = await l.docker(["logs", await n.container(name)], { host: name });
-        const natLine = (logs.stdout + logs.stderr).split("\n").find((x) => /geth-swarm: host .* is not listed/.test(x));
+        const natLine = (logs.stdout + logs.stderr).split("\n").find((x) => /geth-swarm: host .* advertises/.test(x));
         const tasksAfter = await R.taskIds(n);
         const changed = Object.keys(tasksBefore).filter((k) => tasksAfter[k] !== tasksBefore[k]);
         const peersOfOthers = await Promise.all(n.allHosts.map(async (h) => ({ host: h, hasNew: (await n.peerIds(h)).includes(enode.id) })));
@@ -198,9 +200,98 @@ describe("reliability with three Clique signers on 5 hosts", () => {
         });
         expect(tasksAfter[`${n.serviceOf(name)}@${name}`]).toBeTruthy();
         expect(changed).toEqual([]);
-        // Not in the deployed hosts map: it advertises the source address of its route to the bootnode.
+        // It advertises the source address of its route to the bootnode: its own lab address.
         expect(enode.host).toBe(added.host.ip);
-        expect(natLine).toContain(`advertising ${added.host.ip} (its route to the bootnode)`);
+        expect(natLine).toContain(`host ${name} advertises ${added.host.ip} (its route to the bootnode ${n.lab.host(n.config.bootHost).ip})`);
+        expect(healthy.length).toBe(all.length);
+    });
+
+    it("8. a miner worker added with its own signer key is voted in by the running signers and seals; genesis and node tasks unchanged", async () => {
+        const n = N();
+        const l = n.lab;
+        const name = "miner-worker-4";
+        const oldSigners = n.signerAddresses.map((a) => a.toLowerCase());
+        const nodeTasksBefore = Object.fromEntries(Object.entries(await R.taskIds(n)).filter(([k]) => !k.startsWith(`${n.serviceOf("miner-worker")}@`)));
+        const minerTasksBefore = await n.runningTasks(n.serviceOf("miner-worker"));
+        const genesisBefore = await n.blockHash("manager", 0);
+        const genesisConfigBefore = n.nodesSpec.configs.find((c) => c.key === "genesis")!.name;
+        const t = Date.now();
+        const added = await addHost(l, name);
+        const joinedSeconds = secondsSince(t);
+        const headAtRedeploy = await R.highest(n, ["manager"]);
+        const tr = Date.now();
+        // As `pulumi up` after raising minerCount with the genesis pinned: labels, a new signer key, the nodes stack.
+        const { nodesSpec, addedHosts, addedSigners } = await n.redeployNodes({ minerCount: 4, genesisSigners: 3 });
+        const redeploySeconds = secondsSince(tr);
+        expect(addedHosts).toEqual([name]);
+        expect(addedSigners).toHaveLength(1);
+        const newSigner = addedSigners[0].toLowerCase();
+        expect(nodesSpec.configs.find((c) => c.key === "genesis")!.name).toBe(genesisConfigBefore);
+        expect(n.serviceOf(name)).toBe(n.serviceOf("miner-worker"));
+
+        await R.newContainer(n, name, n.serviceOf(name), undefined, BOUND.restart);
+        const minerRunningSeconds = secondsSince(tr);
+        await until(`${name} with a peer`, async () => ((await n.view(name)).peers > 0 ? true : undefined), BOUND.peers);
+        const peersSeconds = secondsSince(tr);
+        const signersNow = async () => (await n.console<string[]>("manager", "JSON.stringify(clique.getSigners())")).map((a) => a.toLowerCase());
+        const signers = await until(`${newSigner} voted in (clique.getSigners on manager)`, async () => {
+            const s = await signersNow();
+            return s.includes(newSigner) ? s : undefined;
+        }, BOUND.heads * 2);
+        const votedInSeconds = secondsSince(tr);
+        const headAtVote = await R.highest(n, ["manager"]);
+        const sealedBlock = await until(`a block sealed by ${newSigner}`, async () => {
+            const head = (await n.view("manager")).number;
+            for (let b = headAtVote.number; b <= head; b++) if ((await signerOf("manager", b)) === newSigner) return b;
+            return undefined;
+        }, BOUND.heads);
+        const firstSealSeconds = secondsSince(tr);
+        const all = n.allHosts;
+        const healthy = await n.waitHealthy(BOUND.heads, all);
+        const headsEqualSeconds = secondsSince(tr);
+
+        const minerTasksAfter = await n.runningTasks(n.serviceOf(name));
+        const nodeTasksAfter = Object.fromEntries(Object.entries(await R.taskIds(n)).filter(([k]) => !k.startsWith(`${n.serviceOf("miner-worker")}@`)));
+        const nodeTasksReplaced = Object.keys(nodeTasksBefore).filter((k) => nodeTasksAfter[k] !== nodeTasksBefore[k]);
+        const minerTasksReplaced = minerTasksBefore.filter((x) => !minerTasksAfter.some((y) => y.id === x.id)).length;
+        const genesisOnNew = await n.blockHash(name, 0);
+        // Who proposed: the start script of each restarted signer logs its proposals.
+        const proposedBy: string[] = [];
+        for (const h of n.minerHosts.filter((x) => x !== name)) {
+            const logs = await l.docker(["logs", await n.container(h)], { host: h });
+            if ((logs.stdout + logs.stderr).includes(`proposed signer ${newSigner}`)) proposedBy.push(h);
+        }
+        const blocksDuringUpdate = headAtVote.number - headAtRedeploy.number;
+        record("minerScaleOut", {
+            host: name,
+            hostIp: added.host.ip,
+            addHostSeconds: joinedSeconds,
+            redeploySeconds,
+            minerRunningAfterRedeploySeconds: minerRunningSeconds,
+            peersAfterRedeploySeconds: peersSeconds,
+            votedInAfterRedeploySeconds: votedInSeconds,
+            firstSealAfterRedeploySeconds: firstSealSeconds,
+            headsEqualAfterRedeploySeconds: headsEqualSeconds,
+            signersBefore: oldSigners.length,
+            signersAfter: signers.length,
+            firstBlockSealedByNewSigner: sealedBlock,
+            headAtRedeploy: headAtRedeploy.number,
+            headAtVote: headAtVote.number,
+            blocksSealedFromRedeployToVote: blocksDuringUpdate,
+            secondsFromRedeployToVote: votedInSeconds,
+            genesisUnchanged: genesisOnNew === genesisBefore,
+            proposedBy,
+            minerTasksRestarted: minerTasksReplaced,
+            nodeTasksReplaced,
+            headAfter: healthy[0].number,
+        });
+        expect(signers.sort()).toEqual([...oldSigners, newSigner].sort());
+        expect(genesisOnNew).toBe(genesisBefore);
+        expect(nodeTasksReplaced).toEqual([]);
+        // The running signers restart once, one at a time, to make their proposals; the chain goes on meanwhile.
+        expect(minerTasksReplaced).toBe(3);
+        expect(proposedBy.length).toBeGreaterThanOrEqual(2);
+        expect(blocksDuringUpdate).toBeGreaterThan(0);
         expect(healthy.length).toBe(all.length);
     });
 
