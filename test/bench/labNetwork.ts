@@ -92,7 +92,7 @@ export async function deployTimed(lab: Lab, config: GethSwarmConfig, log: (m: st
     const nodesSpec = nodesStackSpec({
         config,
         enode,
-        hosts: config.hosts.map((h) => ({ name: h.name, privateIp: ip(h.name), class: h.class, signerIndex: h.signerIndex })),
+        hosts: config.hosts.map((h) => ({ name: h.name, class: h.class, signerIndex: h.signerIndex })),
         signers: signerKeys.map((k, i) => ({ address: signerAddress(k), keyDigest: contentDigest(k), passwordDigest: contentDigest(signerPasswords[i]) })),
     });
     await createSecrets(nodesSpec);
