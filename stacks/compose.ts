@@ -51,7 +51,6 @@ export function composeDocument(spec: StackSpec): Record<string, unknown> {
         if (s.entrypoint) svc.entrypoint = [...s.entrypoint];
         if (s.args.length > 0) svc.command = [...s.args];
         if (s.hostname !== undefined) svc.hostname = s.hostname;
-        if (s.init) svc.init = true;
         if (s.ports.length > 0) {
             svc.ports = s.ports.map((p) => ({ target: p.target, published: p.published, protocol: p.protocol, mode: p.mode }));
         }

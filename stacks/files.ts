@@ -81,8 +81,11 @@ function cmp(a: string, b: string): number {
  *    chain) is authorised once a majority of the current signers proposed it; geth
  *    ignores a proposal for an address that already signs. Proposals live in geth's
  *    memory, so every start makes them again;
- * 5. `exec`s geth with the flags it was given, so geth is the main process (under the
- *    service's `init`, which reaps the background job).
+ * 5. `exec`s geth with the flags it was given, so geth is the container's main process.
+ *    (The finished proposal job stays a zombie under geth, which does not reap it: one
+ *    process-table entry per start. Docker's `init` would reap it, but `docker-init` is
+ *    not on every engine the hosts may run, and a service that asks for it where it is
+ *    missing does not start.)
  */
 export function renderStartScript(paths: StartScriptPaths = {}): string {
     const configDir = paths.configDir ?? CONFIG_DIR;

@@ -86,13 +86,12 @@ export function renderGenesis(config: GethSwarmConfig, signerAddresses: readonly
  * gateway and answered from an address geth had not sent to, so that node got its first
  * peer late or never.) geth advertises `--nat extip:<ip>`, where the start script takes
  * `<ip>` from the host's route to the bootnode: no per-host list, so hosts that join later
- * change nothing in the stack and restart nothing. One geth runs per host (and the bootnode on its own
- * port), so the ports never collide. On the local target each such host is a
+ * change nothing in the stack and restart nothing. One geth runs per host (and the
+ * bootnode on its own port), so the ports never collide. On the local target each such host is a
  * docker-in-docker container: RPC listens on that container's address, from which
  * `LocalSwarmHosts` publishes it to 127.0.0.1.
  *
- * Both run the start script (a swarm config, see {@link renderStartScript}) under Docker's
- * init, with the genesis (and, for `miner`, the `signers` config) mounted under
+ * Both run the start script (a swarm config, see {@link renderStartScript}) with the genesis (and, for `miner`, the `signers` config) mounted under
  * `/geth-swarm/`, and keep their chain in a named volume at `/data`. They find each other through the bootnode only
  * (`--bootnodes`); the stack does not use the boot stack's overlay network.
  *
@@ -176,7 +175,6 @@ export function nodesStackSpec(input: NodesStackInput): StackSpec {
         mode: { kind: "global" },
         constraints: [`node.labels.${LABELS.role} != miner`],
         restartCondition: "any",
-        init: true,
         endpointMode: "dnsrr",
         ports: [],
         networks: [HOST_NETWORK_KEY],
@@ -196,7 +194,6 @@ export function nodesStackSpec(input: NodesStackInput): StackSpec {
         mode: { kind: "global" },
         constraints: [`node.labels.${LABELS.role} == miner`],
         restartCondition: "any",
-        init: true,
         endpointMode: "dnsrr",
         ports: [],
         networks: [HOST_NETWORK_KEY],

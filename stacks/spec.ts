@@ -94,11 +94,6 @@ export interface ServiceSpec {
     /** Placement constraints, e.g. `node.role == manager`. */
     readonly constraints: readonly string[];
     readonly restartCondition: "none" | "on-failure" | "any";
-    /**
-     * Run Docker's init (`docker-init`, tini) as the container's PID 1, which forwards
-     * signals to the entrypoint and reaps its exited children. Default false.
-     */
-    readonly init?: boolean;
     /** `dnsrr` everywhere: no service VIP, which needs IPVS and which nothing here uses. */
     readonly endpointMode: "vip" | "dnsrr";
     readonly ports: readonly PortSpec[];
