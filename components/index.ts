@@ -14,7 +14,7 @@ export * from "./hosts/localSwarmHosts";
 export * from "./hosts/dockerTls";
 export * from "./swarm";
 export { SwarmFormation } from "./swarm/formResource";
-export { BootnodeEnodeCheck, ChainReady, SwarmNodeLabels } from "./swarm/resources";
+export { BootnodeEnodeCheck, ChainReady, SwarmNetworkId, SwarmNodeLabels } from "./swarm/resources";
 export { LocalImagePreload } from "./hosts/localImagePreload";
 export * from "../stacks";
 export * from "./gethSwarm";

@@ -33,3 +33,8 @@ export interface DockerApi {
     listTasks(options?: {}): Promise<unknown[]>;
     getService(id: string): { logs(options?: {}): Promise<unknown> };
 }
+
+/** What {@link swarmNetworkId} calls: `GET /networks/<id>` with query options (`{ scope: "swarm" }`); `Dockerode` satisfies it. */
+export interface DockerNetworkApi {
+    getNetwork(id: string): { inspect(options?: { scope?: string }): Promise<unknown> };
+}

@@ -18,6 +18,7 @@ import { BootnodeNoAnswerError, readBootnodeEnode, verifyBootnodeEnode } from ".
 import { ChainNotReadyError, waitForChain } from "./chain";
 import { formSwarm, SwarmFormationError } from "./form";
 import { applyNodeLabels, SwarmNodesNotReadyError } from "./labels";
+import { SwarmNetworkNotFoundError, swarmNetworkId } from "./networks";
 import { pollUntil } from "./poll";
 
 /** The bound given to every call. */
@@ -212,6 +213,29 @@ describe.concurrent("applyNodeLabels against a misbehaving manager", () => {
         const { err, ms } = await timed(() => applyNodeLabels(docker, [{ name: "edge-worker", labels: { a: "b" } }], { timeoutMs: BOUND, ...FAST }));
         expect(ms).toBeLessThan(BOUND + MARGIN);
         expect(err.message).toMatch(/edge-worker \(n-w1\) failed: re-reading the node: GET \/nodes did not answer within/);
+    });
+});
+
+// ------------------------------------------------------------------------------------------
+// swarmNetworkId
+
+describe.concurrent("swarmNetworkId against a misbehaving manager", () => {
+    for (const [name, b] of Object.entries(bad({ garbageShape: [{ Name: "host", Scope: "swarm" }] }))) {
+        it(name, { timeout: BACKSTOP }, async () => {
+            const docker = await clientFor(b);
+            const { err, ms } = await timed(() => swarmNetworkId(docker, "host", { timeoutMs: BOUND, manager: "edge-manager", ...FAST }));
+            expect(err).toBeInstanceOf(SwarmNetworkNotFoundError);
+            expect(ms).toBeLessThan(BOUND + MARGIN);
+            expect(err.message).toMatch(new RegExp(`^edge-manager: no swarm network host within ${BOUND}ms; last seen: `));
+            expect(err.message).toMatch(b.seen);
+        });
+    }
+
+    it("a network without an Id is reported, not a TypeError", { timeout: BACKSTOP }, async () => {
+        const docker = await engine((_req, res) => json(res, 200, { Name: "host", Scope: "swarm", Id: "" }));
+        const { err, ms } = await timed(() => swarmNetworkId(docker, "host", { timeoutMs: BOUND, manager: "edge-manager", ...FAST }));
+        expect(ms).toBeLessThan(BOUND + MARGIN);
+        expect(err.message).toContain('GET /networks/host?scope=swarm answered JSON of another shape: {"Name":"host","Scope":"swarm","Id":""}');
     });
 });
 

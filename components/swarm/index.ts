@@ -3,7 +3,7 @@
  * (dockerode) and JSON-RPC (ethers). No Pulumi here: `pulumi up` uses them through the
  * dynamic resources of `./dynamic`, the lab harness calls them directly.
  */
-export type { DockerApi, SwarmNode, SwarmTask } from "./api";
+export type { DockerApi, DockerNetworkApi, SwarmNode, SwarmTask } from "./api";
 export { connectDocker, dockerOptions, formSwarm, SwarmFormationError, SWARM_PORT, withSwarmPort } from "./form";
 export type { FormManager, FormNode, FormSwarmOptions, SwarmEngine, SwarmFormationResult } from "./form";
 export { pollUntil, formatDuration } from "./poll";
@@ -17,3 +17,5 @@ export {
 export type { BootnodeCheck, BootnodeOptions } from "./bootnode";
 export { ChainNotReadyError, waitForChain } from "./chain";
 export type { ChainNodeState, WaitForChainOptions } from "./chain";
+export { SwarmNetworkNotFoundError, swarmNetworkId } from "./networks";
+export type { SwarmNetworkIdOptions } from "./networks";

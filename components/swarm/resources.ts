@@ -1,7 +1,7 @@
 /**
  * Pulumi dynamic resources over the plain functions of this folder, so `pulumi up` runs
  * them at the right point of the deployment (never during `pulumi preview`):
- * {@link SwarmNodeLabels}, {@link BootnodeEnodeCheck} and {@link ChainReady}.
+ * {@link SwarmNodeLabels}, {@link SwarmNetworkId}, {@link BootnodeEnodeCheck} and {@link ChainReady}.
  *
  * Each provider is serialised into Pulumi's dynamic-provider process: it captures only
  * the function it calls and `connectDocker`. Outputs never carry the Docker endpoint (its
@@ -13,6 +13,7 @@ import { verifyBootnodeEnode } from "./bootnode";
 import { waitForChain } from "./chain";
 import { connectDocker } from "./form";
 import { applyNodeLabels } from "./labels";
+import { swarmNetworkId } from "./networks";
 
 const DEFAULT_TIMEOUT_SECONDS = 600;
 const API_TIMEOUT_MS = 30_000;
@@ -92,6 +93,80 @@ export class SwarmNodeLabels extends pulumi.dynamic.Resource {
             opts,
             "geth-swarm",
             "SwarmNodeLabels",
+        );
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Swarm network ID
+
+export interface SwarmNetworkIdArgs {
+    /** The Docker API of a swarm manager (TLS material: pass it as a secret). */
+    readonly endpoint: pulumi.Input<DockerEndpoint>;
+    /** The network, by name (`host`). */
+    readonly name: pulumi.Input<string>;
+    /** How long to wait for the manager to answer with the network. Default 600. */
+    readonly timeoutSeconds?: pulumi.Input<number>;
+}
+
+interface NetworkIdInputs {
+    endpoint: DockerEndpoint;
+    name: string;
+    timeoutSeconds?: number;
+}
+interface NetworkIdOuts {
+    name: string;
+    networkId: string;
+}
+
+async function runNetworkId(inputs: NetworkIdInputs): Promise<NetworkIdOuts> {
+    const docker = connectDocker(inputs.endpoint, { timeoutMs: API_TIMEOUT_MS });
+    const networkId = await swarmNetworkId(docker, inputs.name, {
+        timeoutMs: (inputs.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
+        manager: inputs.endpoint.host,
+    });
+    return { name: inputs.name, networkId };
+}
+
+/** The dynamic provider of {@link SwarmNetworkId}. Exported for tests. */
+export const swarmNetworkIdProvider: pulumi.dynamic.ResourceProvider<NetworkIdInputs, NetworkIdOuts> = {
+    async diff(_id: string, olds: NetworkIdOuts, news: NetworkIdInputs): Promise<pulumi.dynamic.DiffResult> {
+        // The swarm ID of a network does not change while the swarm lives: never asked again for the same name.
+        const changes = olds.name !== news.name;
+        return { changes, replaces: changes ? ["name"] : [], deleteBeforeReplace: false };
+    },
+    async create(inputs: NetworkIdInputs): Promise<pulumi.dynamic.CreateResult<NetworkIdOuts>> {
+        const outs = await runNetworkId(inputs);
+        return { id: outs.networkId, outs };
+    },
+    async delete(): Promise<void> {
+        // Only read: the network is not this resource's.
+    },
+};
+
+/**
+ * The swarm-scoped ID of a network, read from a swarm manager during `pulumi up` (see
+ * {@link swarmNetworkId}): the ID the swarm stores in a service spec for the network, so
+ * a `docker.Service` given it in `networksAdvanceds: [{ id }]` reads back what it was
+ * given and a repeated `pulumi up` changes nothing. Needed for Docker's predefined `host`
+ * network, whose swarm ID no resource creates and the local network's ID is not.
+ * Give it `dependsOn` the hosts.
+ */
+export class SwarmNetworkId extends pulumi.dynamic.Resource {
+    // `declare`: a class field would be set to undefined after the base constructor set the output.
+    /** The network's name. */
+    declare public readonly name: pulumi.Output<string>;
+    /** The network's swarm-scoped ID (25 characters, e.g. `bael5p9zpd1mx79y4xt9kmx6s`). */
+    declare public readonly networkId: pulumi.Output<string>;
+
+    constructor(name: string, args: SwarmNetworkIdArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            swarmNetworkIdProvider,
+            name,
+            { endpoint: args.endpoint, name: args.name, timeoutSeconds: args.timeoutSeconds, networkId: undefined },
+            opts,
+            "geth-swarm",
+            "SwarmNetworkId",
         );
     }
 }
