@@ -82,8 +82,9 @@ export const swarmNodeLabelsProvider: pulumi.dynamic.ResourceProvider<LabelInput
  * constraints of the stacks depend on them). Give it `dependsOn` the hosts.
  */
 export class SwarmNodeLabels extends pulumi.dynamic.Resource {
+    // `declare`: a class field would be set to undefined after the base constructor set the output.
     /** Swarm node id of every host, by host name. */
-    public readonly nodeIds!: pulumi.Output<Record<string, string>>;
+    declare public readonly nodeIds: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: SwarmNodeLabelsArgs, opts?: pulumi.CustomResourceOptions) {
         super(
@@ -233,9 +234,10 @@ export const bootnodeEnodeCheckProvider: pulumi.dynamic.ResourceProvider<EnodeIn
  * from the node key, or when it reports nothing in time.
  */
 export class BootnodeEnodeCheck extends pulumi.dynamic.Resource {
+    // `declare`: a class field would be set to undefined after the base constructor set the output.
     /** What the bootnode printed. */
-    public readonly reportedEnode!: pulumi.Output<string>;
-    public readonly nodeId!: pulumi.Output<string>;
+    declare public readonly reportedEnode: pulumi.Output<string>;
+    declare public readonly nodeId: pulumi.Output<string>;
 
     constructor(name: string, args: BootnodeEnodeCheckArgs, opts?: pulumi.CustomResourceOptions) {
         super(
@@ -307,7 +309,8 @@ export const chainReadyProvider: pulumi.dynamic.ResourceProvider<ChainInputs, Ch
  * head that advances; fails with what each URL answered otherwise.
  */
 export class ChainReady extends pulumi.dynamic.Resource {
-    public readonly heads!: pulumi.Output<Record<string, number>>;
+    // `declare`: a class field would be set to undefined after the base constructor set the output.
+    declare public readonly heads: pulumi.Output<Record<string, number>>;
 
     constructor(name: string, args: ChainReadyArgs, opts?: pulumi.CustomResourceOptions) {
         super(
