@@ -6,6 +6,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { SwarmNetworkNotFoundError, swarmNetworkId } from "../../components/swarm/networks";
+import { swarmNetworkIdProvider } from "../../components/swarm/resources";
 import { describeLeftovers, isEmpty, labOwner, listLeftovers } from "./cleanup";
 import { run } from "./exec";
 import { Lab, startLab, waitFor } from "./hosts";
@@ -94,6 +96,65 @@ describe("lab harness", () => {
             expect(tags).toEqual(expect.arrayContaining([lab.images.geth, lab.images.alltools]));
         }
         firstNodeIds = lab.hosts.map((h) => h.nodeId);
+    });
+
+    it("reads the host network's swarm ID that a service spec stores, so a repeated pulumi up sees no change", async () => {
+        const l = lab!;
+        const d = l.manager.docker;
+        // What the stacks give their services: the ID the SwarmNetworkId provider reads from the manager.
+        const created = await swarmNetworkIdProvider.create({ endpoint: { host: `unix://${l.managerSocket}` }, name: "host", timeoutSeconds: 30 });
+        const hostId = created.outs!.networkId;
+        console.log(`host network: swarm ID ${hostId}`);
+        expect(hostId).toMatch(/^[0-9a-z]{25}$/);
+        expect(created.id).toBe(hostId);
+        expect(await swarmNetworkId(d, "host", { timeoutMs: 10_000 })).toBe(hostId);
+        // Not the engine's local host network, which is what `docker network inspect host` shows.
+        const local = (await l.docker(["network", "inspect", "host", "--format", "{{.Id}} {{.Scope}}"])).stdout.trim();
+        console.log(`host network: local ID on the manager ${local}`);
+        expect(local).toMatch(/^[0-9a-f]{64} local$/);
+        expect(local.split(" ")[0]).not.toBe(hostId);
+        // A worker has no swarm networks: a bounded error naming it.
+        const onWorker = await swarmNetworkId(l.host("worker").docker, "host", { timeoutMs: 1_500, manager: "worker" }).catch((e: Error) => e);
+        expect(onWorker).toBeInstanceOf(SwarmNetworkNotFoundError);
+        expect((onWorker as Error).message).toMatch(/^worker: no swarm network host within 1\.5s; last seen: .*404.*is it a swarm manager\?/);
+
+        // A stack's own overlay network: the ID its creation returns (a docker.Network's id).
+        const net = (await d.createNetwork({ Name: "idcheck_net", Driver: "overlay", Attachable: true })) as { id: string };
+        expect(await swarmNetworkId(d, "idcheck_net", { timeoutMs: 10_000 })).toBe(net.id);
+
+        const targets = async (service: string) => {
+            const spec = (await d.getService(service).inspect()) as { Spec: { TaskTemplate: { Networks?: { Target: string }[] } } };
+            return spec.Spec.TaskTemplate.Networks?.map((n) => n.Target);
+        };
+        const service = (name: string, network: string) =>
+            d.createService({
+                Name: name,
+                TaskTemplate: { ContainerSpec: { Image: l.images.geth, Args: ["version"] }, Networks: [{ Target: network }], RestartPolicy: { Condition: "none" } },
+                Mode: { Replicated: { Replicas: 0 } },
+            });
+        try {
+            // By name, as compose and the CLI send it; by the IDs, as the provider sends them now.
+            await l.docker(["service", "create", "--detach", "--name", "idcheck_cli", "--network", "host", "--replicas", "0", l.images.geth, "version"]);
+            await service("idcheck_byname", "host");
+            await service("idcheck_byid", hostId);
+            await service("idcheck_overlay", net.id);
+            const stored = {
+                cli: await targets("idcheck_cli"),
+                byName: await targets("idcheck_byname"),
+                byId: await targets("idcheck_byid"),
+                overlay: await targets("idcheck_overlay"),
+            };
+            console.log(`stored network targets: ${JSON.stringify(stored)}`);
+            // The swarm stores the swarm ID whatever it was given: the provider, given that ID,
+            // reads back exactly what it sent (given the name "host", it would read back a
+            // different value and replace the service on every update).
+            expect(stored).toEqual({ cli: [hostId], byName: [hostId], byId: [hostId], overlay: [net.id] });
+            expect(stored.byName).not.toContain("host");
+        } finally {
+            for (const s of ["idcheck_cli", "idcheck_byname", "idcheck_byid", "idcheck_overlay"]) await l.docker(["service", "rm", s], { allowFailure: true });
+            await waitFor("the id-check services to go", async () => ((await l.docker(["service", "ls", "-q"])).stdout.trim() === "" ? true : undefined), 60_000);
+            await d.getNetwork("idcheck_net").remove();
+        }
     });
 
     it("runs a global host-mode service on every host and a bootnode whose UDP port answers on its host only", async () => {
