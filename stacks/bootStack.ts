@@ -4,12 +4,12 @@ import { formatEnode } from "../components/chain/enode";
 import { enodeIdOf, generateNodeKey } from "../components/chain/keys";
 import { GethSwarmConfig, LABELS } from "../components/config/types";
 import type { SwarmHosts } from "../components/hosts/types";
-import { BootnodeEnodeCheck, SwarmNodeLabels } from "../components/swarm/resources";
+import { BootnodeEnodeCheck, SwarmNetworkId, SwarmNodeLabels } from "../components/swarm/resources";
 import { bootStackSpec } from "./boot";
 import { inheritedDependsOn, managerProvider, secretEndpoint } from "./common";
 import { contentDigest } from "./files";
 import { renderStackResources } from "./resources";
-import { BOOT_STACK, StackSpec } from "./spec";
+import { BOOT_STACK, HOST_NETWORK, StackSpec } from "./spec";
 
 /** Placeholder values for the synchronous shape of the spec (never deployed). */
 const SHAPE_IP = "192.0.2.1";
@@ -40,7 +40,7 @@ export interface BootStackArgs {
      * ID is not the derived one. Default true. (A plain boolean.)
      */
     readonly verifyEnode?: boolean;
-    /** Bound of each wait (hosts Ready, bootnode answer), in seconds. Default `config.readinessTimeoutSeconds`. */
+    /** Bound of each wait (hosts Ready, host network ID, bootnode answer), in seconds. Default `config.readinessTimeoutSeconds`. */
     readonly timeoutSeconds?: pulumi.Input<number>;
 }
 
@@ -71,6 +71,8 @@ export class BootStack extends pulumi.ComponentResource {
     public readonly services: Record<string, docker.Service>;
     public readonly network: docker.Network;
     public readonly provider: pulumi.ProviderResource;
+    /** The swarm ID of the `host` network the bootnode is on, read from the manager. */
+    public readonly hostNetwork: SwarmNetworkId;
     /** Present unless `applyNodeLabels` is false. */
     public readonly nodeLabels?: SwarmNodeLabels;
     /** Present unless `verifyEnode` is false. */
@@ -106,6 +108,13 @@ export class BootStack extends pulumi.ComponentResource {
             );
         }
 
+        // Services name networks by swarm ID (see renderStackResources); the host network's comes from the manager.
+        const hostNetwork = new SwarmNetworkId(
+            `${name}-host-network`,
+            { endpoint, name: HOST_NETWORK, timeoutSeconds },
+            { parent: this, dependsOn: [...hosts.dependsOn, ...inheritedDependsOn(opts)] },
+        );
+
         const shape = bootStackSpec({ config, bootHostIp: SHAPE_IP, bootnodeKeyDigest: SHAPE_DIGEST, stack });
         const spec = pulumi
             .all([bootHost.privateIp, keyDigest])
@@ -118,6 +127,7 @@ export class BootStack extends pulumi.ComponentResource {
             parent: this,
             provider,
             dependsOn: [...hosts.dependsOn, ...inheritedDependsOn(opts), ...(nodeLabels ? [nodeLabels] : [])],
+            externalNetworkIds: { [HOST_NETWORK]: hostNetwork.networkId },
         });
 
         const enode = pulumi
@@ -153,6 +163,7 @@ export class BootStack extends pulumi.ComponentResource {
         this.services = rendered.services;
         this.network = rendered.networks.default;
         this.provider = provider;
+        this.hostNetwork = hostNetwork;
         this.nodeLabels = nodeLabels;
         this.enodeCheck = enodeCheck;
         this.registerOutputs({

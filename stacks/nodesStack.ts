@@ -5,13 +5,13 @@ import { signerAddress } from "../components/chain/secp256k1";
 import { addressOf, generateSignerKey } from "../components/chain/keys";
 import { GethSwarmConfig } from "../components/config/types";
 import type { SwarmHosts } from "../components/hosts/types";
-import { ChainReady } from "../components/swarm/resources";
-import { inheritedDependsOn, managerProvider } from "./common";
+import { ChainReady, SwarmNetworkId } from "../components/swarm/resources";
+import { inheritedDependsOn, managerProvider, secretEndpoint } from "./common";
 import { contentDigest } from "./files";
 import { GenesisPin, genesisHash } from "./genesisPin";
 import { NODES_CONFIGS, NodesStackInput, nodesStackSpec } from "./nodes";
 import { renderStackResources } from "./resources";
-import { NODES_STACK, StackSpec } from "./spec";
+import { HOST_NETWORK, NODES_STACK, StackSpec } from "./spec";
 
 const SHAPE_DIGEST = "000000000000";
 const SHAPE_ENODE = `enode://${"0".repeat(127)}1@192.0.2.1:30301`;
@@ -50,7 +50,7 @@ export interface NodesStackArgs {
      * (A plain boolean: it decides whether the resource exists.)
      */
     readonly waitForChain?: boolean;
-    /** Bound of the chain wait, in seconds. Default `config.readinessTimeoutSeconds`. */
+    /** Bound of the waits (host network ID, chain), in seconds. Default `config.readinessTimeoutSeconds`. */
     readonly timeoutSeconds?: pulumi.Input<number>;
     /**
      * What every child waits for besides `hosts.dependsOn` and the component's own
@@ -91,6 +91,8 @@ export class NodesStack extends pulumi.ComponentResource {
     public readonly provider: pulumi.ProviderResource;
     /** Fails preview and update when the genesis of the deployed chain would change (see {@link GenesisPin}). */
     public readonly genesisPin: GenesisPin;
+    /** The swarm ID of the `host` network the geth services are on, read from the manager. */
+    public readonly hostNetwork: SwarmNetworkId;
     /** Present unless `waitForChain` is false. */
     public readonly chainReady?: ChainReady;
 
@@ -156,6 +158,13 @@ export class NodesStack extends pulumi.ComponentResource {
         );
 
         const provider = args.provider ?? managerProvider(`${name}-provider`, hosts.manager, { parent: this });
+        const timeoutSeconds = args.timeoutSeconds ?? config.readinessTimeoutSeconds;
+        // Services name networks by swarm ID (see renderStackResources); the host network's comes from the manager.
+        const hostNetwork = new SwarmNetworkId(
+            `${name}-host-network`,
+            { endpoint: secretEndpoint(hosts), name: HOST_NETWORK, timeoutSeconds },
+            { parent: this, dependsOn: [...hosts.dependsOn, ...inheritedDependsOn(opts)] },
+        );
         const rendered = renderStackResources({
             shape,
             spec,
@@ -169,6 +178,7 @@ export class NodesStack extends pulumi.ComponentResource {
             provider,
             // The pin first: when the genesis of a deployed chain would change, nothing of the stack changes.
             dependsOn: [pin, ...hosts.dependsOn, ...(args.dependsOn ?? []), ...inheritedDependsOn(opts)],
+            externalNetworkIds: { [HOST_NETWORK]: hostNetwork.networkId },
         });
 
         const rpcHosts = hosts.hosts.filter((h) => h.class !== "miner");
@@ -180,7 +190,7 @@ export class NodesStack extends pulumi.ComponentResource {
                 {
                     rpcUrls: rpcEndpoints,
                     chainId: config.chain.chainId,
-                    timeoutSeconds: args.timeoutSeconds ?? config.readinessTimeoutSeconds,
+                    timeoutSeconds,
                     // Re-run the wait whenever what the nodes run changes: new configs or secrets get new names.
                     triggers: [
                         ...Object.values(rendered.services).map((s) => s.id),
@@ -198,6 +208,7 @@ export class NodesStack extends pulumi.ComponentResource {
         this.stackName = pulumi.output(stack);
         this.genesis = genesis;
         this.genesisPin = pin;
+        this.hostNetwork = hostNetwork;
         this.spec = spec;
         this.services = rendered.services;
         this.provider = provider;

@@ -7,6 +7,10 @@
  * Volumes get no resource: a named volume of a swarm service is created by the engine
  * of each host a task runs on (a `docker.Volume` would exist only on the manager the
  * provider talks to). The mount carries the stack label as `docker stack deploy` sets it.
+ *
+ * Services reference networks by swarm ID, never by name: the swarm stores the ID in the
+ * service spec and the provider reads that back, so a name would differ from what it reads
+ * on every `pulumi up` and replace the service each time.
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -39,6 +43,12 @@ export interface StackResourcesArgs {
     readonly provider: pulumi.ProviderResource;
     /** What every child waits for (hosts, node labels, another stack). */
     readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+    /**
+     * The swarm-scoped ID of every external network the spec references, by network name
+     * (`{ host: hostNetwork.networkId }`, see `SwarmNetworkId`). Required for each one: a
+     * network the stack does not create has no resource to take the ID from.
+     */
+    readonly externalNetworkIds?: Readonly<Record<string, pulumi.Input<string>>>;
 }
 
 /** The resources of one rendered stack, by spec key. */
@@ -49,7 +59,12 @@ export interface StackResources {
     readonly services: Record<string, docker.Service>;
 }
 
-/** The service arguments of one spec service, given the ids of the objects it references. */
+/**
+ * The service arguments of one spec service, given the ids of the objects it references,
+ * by spec key. `ids.networks` must hold the swarm-scoped ID of every network the service
+ * is on: a stack's own network by its `docker.Network`'s `id`, an external one (Docker's
+ * `host`) by the ID a swarm manager reports for it (`SwarmNetworkId`).
+ */
 export function serviceArgs(
     spec: StackSpec,
     s: ServiceSpec,
@@ -97,9 +112,14 @@ export function serviceArgs(
             },
             placement: { constraints: [...s.constraints] },
             restartPolicy: { condition: s.restartCondition },
-            // By name: the stack's own overlay, or Docker's predefined `host` network, which no
-            // resource here creates (the manager resolves the name to its swarm network).
-            networksAdvanceds: s.networks.map((key) => ({ name: ids.networks[key] ?? byKey(spec.networks, key, "network").name })),
+            // By swarm ID, what the swarm stores and the provider reads back (a name would read
+            // back as an ID and replace the service on every update).
+            networksAdvanceds: s.networks.map((key) => {
+                const network = byKey(spec.networks, key, "network");
+                const id = ids.networks[key];
+                if (!id) throw new Error(`stack ${spec.stack}: service ${s.key} is on the network ${network.name}, whose ID was not given`);
+                return { id };
+            }),
         },
     };
 }
@@ -114,6 +134,14 @@ export function renderStackResources(args: StackResourcesArgs): StackResources {
         if (got !== want) throw new Error(`stack ${real.stack}: the spec's objects changed while rendering:\n${got}\nversus\n${want}`);
         return real;
     });
+    const externalIds = args.externalNetworkIds ?? {};
+    const missing = shape.networks.filter((n) => n.external && externalIds[n.name] === undefined).map((n) => n.name);
+    if (missing.length > 0) {
+        throw new Error(
+            `stack ${shape.stack}: no swarm network ID given for the external network${missing.length > 1 ? "s" : ""} ${missing.join(", ")} ` +
+                `(externalNetworkIds; a swarm manager reports it, see SwarmNetworkId).`,
+        );
+    }
     const opts = (extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions => ({
         parent: args.parent,
         provider: args.provider,
@@ -163,15 +191,18 @@ export function renderStackResources(args: StackResourcesArgs): StackResources {
         );
     }
 
+    const networkIdInputs: Record<string, pulumi.Input<string>> = Object.fromEntries(Object.entries(networks).map(([k, n]) => [k, n.id]));
+    for (const n of shape.networks) if (n.external) networkIdInputs[n.key] = externalIds[n.name];
     const ids = {
-        networks: pulumi.all(Object.fromEntries(Object.entries(networks).map(([k, n]) => [k, n.name]))),
+        networks: pulumi.all(networkIdInputs),
         secrets: pulumi.all(Object.fromEntries(Object.entries(secrets).map(([k, s]) => [k, s.id]))),
         configs: pulumi.all(Object.fromEntries(Object.entries(configs).map(([k, c]) => [k, c.id]))),
     };
     const services: Record<string, docker.Service> = {};
-    const noIds = { networks: {}, secrets: {}, configs: {} };
+    // The static parts only: the ids are not known yet.
+    const shapeIds = { networks: Object.fromEntries(shape.networks.map((n) => [n.key, `<${n.key}>`])), secrets: {}, configs: {} };
     for (const svc of shape.services) {
-        const fixed = serviceArgs(shape, svc, noIds);
+        const fixed = serviceArgs(shape, svc, shapeIds);
         const taskSpec = pulumi.all([spec, ids.networks, ids.secrets, ids.configs]).apply(
             ([s, networkIds, secretIds, configIds]) =>
                 serviceArgs(s, s.services.find((x) => x.key === svc.key)!, { networks: networkIds, secrets: secretIds, configs: configIds })

@@ -19,6 +19,11 @@ export function mockedHex(name: string): string {
     return createHash("sha256").update(`program:${name}`).digest("hex");
 }
 
+/** The swarm-scoped ID the mocked manager reports for the network `name`: 25 lowercase letters and digits, like a swarm's. */
+export function mockedSwarmNetworkId(name: string): string {
+    return BigInt("0x" + createHash("sha256").update(`program-swarm-network:${name}`).digest("hex")).toString(36).slice(0, 25);
+}
+
 /** Ids shaped like the cloud's (EC2 ids carry their prefix: user-data checks them). */
 const ID_PREFIX: Record<string, string> = {
     "aws:ec2/instance:Instance": "i-", "aws:ec2/vpc:Vpc": "vpc-", "aws:ec2/subnet:Subnet": "subnet-",
@@ -74,6 +79,9 @@ export function installProgramMocks(stack: string, config: Record<string, string
                     case "tls:index/selfSignedCert:SelfSignedCert":
                     case "tls:index/locallySignedCert:LocallySignedCert":
                         extra.certPem = fakePem("CERTIFICATE", args.name);
+                        break;
+                    case "pulumi-nodejs:dynamic/geth-swarm:SwarmNetworkId":
+                        extra.networkId = mockedSwarmNetworkId(args.inputs.name);
                         break;
                     case "tls:index/certRequest:CertRequest":
                         extra.certRequestPem = fakePem("CERTIFICATE REQUEST", args.name);

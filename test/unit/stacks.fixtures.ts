@@ -39,6 +39,14 @@ export const recorded: Recorded[] = [];
 export function mockHex(name: string): string {
     return createHash("sha256").update(`bytes:${name}`).digest("hex");
 }
+/**
+ * The swarm-scoped ID a manager reports for the network `name`, as the mocked
+ * `SwarmNetworkId` resources return it: 25 lowercase letters and digits, like the swarm's.
+ */
+export function mockSwarmNetworkId(name: string): string {
+    const n = BigInt("0x" + createHash("sha256").update(`swarm-network:${name}`).digest("hex"));
+    return n.toString(36).slice(0, 25);
+}
 /** The mocked result of the `random.RandomPassword` named `name`. */
 export function mockPassword(name: string): string {
     return "Pw" + createHash("sha256").update(`password:${name}`).digest("base64").replace(/[^A-Za-z0-9]/g, "").slice(0, 30);
@@ -57,6 +65,7 @@ pulumi.runtime.setMocks(
                 state.base64 = Buffer.from(hex, "hex").toString("base64");
             }
             if (args.type === "random:index/randomPassword:RandomPassword") state.result = mockPassword(args.name);
+            if (args.type === "pulumi-nodejs:dynamic/geth-swarm:SwarmNetworkId") state.networkId = mockSwarmNetworkId(inputs.name);
             return { id: `${args.name}-id`, state };
         },
         call(args: pulumi.runtime.MockCallArgs) {

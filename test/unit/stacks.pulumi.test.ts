@@ -6,9 +6,10 @@ import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { enodeFromNodeKey, parseEnode } from "../../components/chain/enode";
 import { signerAddress } from "../../components/chain/secp256k1";
+import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { BootStack, NodesStack, StackSpec, composeBundle, genesisHash, renderCompose } from "../../stacks";
-import { HOST_IPS, Recorded, TLS, fixture, mockHex, mockPassword, recorded, settle, value } from "./stacks.fixtures";
+import { BootStack, NodesStack, StackSpec, bootStackSpec, composeBundle, genesisHash, renderCompose, renderStackResources, serviceArgs } from "../../stacks";
+import { HOST_IPS, Recorded, TLS, fixture, mockHex, mockPassword, mockSwarmNetworkId, recorded, settle, value } from "./stacks.fixtures";
 
 const DOCKER = {
     service: "docker:index/service:Service",
@@ -20,8 +21,17 @@ const DOCKER = {
     enodeCheck: "pulumi-nodejs:dynamic/geth-swarm:BootnodeEnodeCheck",
     chainReady: "pulumi-nodejs:dynamic/geth-swarm:ChainReady",
     genesisPin: "pulumi-nodejs:dynamic/geth-swarm:GenesisPin",
+    networkId: "pulumi-nodejs:dynamic/geth-swarm:SwarmNetworkId",
 };
+/** The swarm ID the mocked manager reports for Docker's `host` network. */
+const HOST_ID = mockSwarmNetworkId("host");
 const isDynamic = (type: string) => type.startsWith("pulumi-nodejs:dynamic/");
+/** A resource to depend on. */
+class TestResource extends pulumi.CustomResource {
+    constructor(type: string, name: string) {
+        super(type, name, {});
+    }
+}
 const NS = "com.docker.stack.namespace";
 
 interface Deployed {
@@ -42,6 +52,7 @@ async function deploy(prefix: string, raw: Record<string, unknown> = {}): Promis
         boot, nodes, boot.provider, nodes.provider, boot.network,
         ...Object.values(boot.services), ...Object.values(nodes.services),
         ...(boot.nodeLabels ? [boot.nodeLabels] : []), ...(boot.enodeCheck ? [boot.enodeCheck] : []), ...(nodes.chainReady ? [nodes.chainReady] : []), nodes.genesisPin,
+        boot.hostNetwork, nodes.hostNetwork,
     ];
     await settle(all);
     const [bootSpec, nodesSpec] = await Promise.all([value(boot.spec), value(nodes.spec)]);
@@ -107,6 +118,8 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
                 `${DOCKER.enodeCheck} ref-boot-enode-check`,
                 `${DOCKER.chainReady} ref-nodes-chain-ready`,
                 `${DOCKER.genesisPin} ref-nodes-genesis-pin`,
+                `${DOCKER.networkId} ref-boot-host-network`,
+                `${DOCKER.networkId} ref-nodes-host-network`,
                 `geth-swarm:stacks:BootStack ref-boot`,
                 `geth-swarm:stacks:NodesStack ref-nodes`,
             ].sort(),
@@ -140,7 +153,7 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
         expect(s.taskSpec.placement).toEqual({ constraints: ["node.labels.geth-swarm.boot == true"] });
         // "any": a task whose process exits 0 (SIGTERM on a daemon shutdown) must come back too.
         expect(s.taskSpec.restartPolicy).toEqual({ condition: "any" });
-        expect(s.taskSpec.networksAdvanceds).toEqual([{ name: "host" }]);
+        expect(s.taskSpec.networksAdvanceds).toEqual([{ id: HOST_ID }]);
         expect(labelsOf(s.labels)).toEqual({ [NS]: "boot", "com.docker.stack.image": "ethereum/client-go:alltools-v1.13.15" });
         expect(labelsOf(s.taskSpec.containerSpec.labels)).toEqual({ [NS]: "boot" });
     });
@@ -152,7 +165,8 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
         expect(s.taskSpec.placement.constraints).toEqual(["node.role == manager"]);
         expect(s.taskSpec.containerSpec.mounts).toEqual([{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock", readOnly: true }]);
         expect(s.endpointSpec).toEqual({ mode: "dnsrr", ports: [{ targetPort: 8080, publishedPort: 8080, protocol: "tcp", publishMode: "host" }] });
-        expect(s.taskSpec.networksAdvanceds).toEqual([{ name: "boot_default" }]);
+        // By the overlay network resource's id, never by name.
+        expect(s.taskSpec.networksAdvanceds).toEqual([{ id: "ref-boot-network-default-id" }]);
     });
 
     it("overlay network: boot_default, attachable, encrypted, labelled; the predefined host network is never created", () => {
@@ -187,7 +201,7 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
             ["ref-nodes-config-genesis-id", "/geth-swarm/genesis.json"],
         ]);
         expect(s.taskSpec.containerSpec.init).toBe(true);
-        expect(s.taskSpec.networksAdvanceds).toEqual([{ name: "host" }]);
+        expect(s.taskSpec.networksAdvanceds).toEqual([{ id: HOST_ID }]);
     });
 
     it("miner: global on miners, on the host network, p2p only (no ports, no --http), signer secrets by id", () => {
@@ -196,7 +210,7 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
         expect(s.mode).toEqual({ global: true });
         expect(s.taskSpec.placement.constraints).toEqual(["node.labels.role == miner"]);
         expect(s.endpointSpec).toEqual({ mode: "dnsrr", ports: [] });
-        expect(s.taskSpec.networksAdvanceds).toEqual([{ name: "host" }]);
+        expect(s.taskSpec.networksAdvanceds).toEqual([{ id: HOST_ID }]);
         expect(s.taskSpec.containerSpec.hostname).toBeUndefined();
         expect(JSON.stringify(s)).not.toContain("8545");
         expect(s.taskSpec.containerSpec.args).not.toContain("--http");
@@ -261,7 +275,7 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
     it("runs the p2p services on the host network without ports; the only published port is the visualizer's, in host mode", () => {
         const services = ofType(d.records, DOCKER.service).map((r) => r.inputs);
         const shape = Object.fromEntries(
-            services.map((s) => [s.name, { networks: s.taskSpec.networksAdvanceds.map((n: any) => n.name), ports: s.endpointSpec.ports, hostname: s.taskSpec.containerSpec.hostname ?? null }]),
+            services.map((s) => [s.name, { networks: networkNames(d.records, s), ports: s.endpointSpec.ports, hostname: s.taskSpec.containerSpec.hostname ?? null }]),
         );
         expect(shape).toEqual({
             boot_bootnode: { networks: ["host"], ports: [], hostname: null },
@@ -272,7 +286,7 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
         // No ingress publishing anywhere; no service on the host network publishes a port.
         for (const s of services) {
             for (const p of s.endpointSpec.ports) expect(p.publishMode, `${s.name} ${p.targetPort}`).toBe("host");
-            if (s.taskSpec.networksAdvanceds.some((n: any) => n.name === "host")) expect(s.endpointSpec.ports, s.name).toEqual([]);
+            if (networkNames(d.records, s).includes("host")) expect(s.endpointSpec.ports, s.name).toEqual([]);
         }
         // Nothing advertises through NAT options but geth's per-host `--nat extip:` (set by the start script).
         for (const s of services) expect((s.taskSpec.containerSpec.args ?? []).join(" "), s.name).not.toMatch(/-nat\b|extip/);
@@ -302,6 +316,7 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
         expect(check.inputs.endpoint.keyPem).toBe(TLS.keyPem);
         expect(check.secretPaths).toEqual(["endpoint"]);
         expect(one(d.records, DOCKER.labels, "ref-boot-node-labels").secretPaths).toEqual(["endpoint"]);
+        for (const name of ["ref-boot-host-network", "ref-nodes-host-network"]) expect(one(d.records, DOCKER.networkId, name).secretPaths, name).toEqual(["endpoint"]);
     });
 
     it("keeps the generated keys secret and the enode public", async () => {
@@ -336,13 +351,22 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
         expect(check.expectedEnode).toBe(await value(d.boot.enode));
         const chain = one(d.records, DOCKER.chainReady, "ref-nodes-chain-ready").inputs;
         expect(chain).toMatchObject({ rpcUrls: ["http://198.51.100.10:8545", "http://198.51.100.11:8545"], chainId: 4242, timeoutSeconds: 600 });
+        for (const name of ["ref-boot-host-network", "ref-nodes-host-network"]) {
+            const net = one(d.records, DOCKER.networkId, name).inputs;
+            expect(net, name).toMatchObject({ endpoint: { host: "tcp://198.51.100.10:2376", ...TLS }, name: "host", timeoutSeconds: 600 });
+        }
+        expect(await value(d.boot.hostNetwork.networkId)).toBe(HOST_ID);
+        expect(await value(d.nodes.hostNetwork.networkId)).toBe(HOST_ID);
     });
 
     it("serialises dynamic providers that run in a plain node process and fail with errors that say which", () => {
         const dir = mkdtempSync(join(tmpdir(), "gs-dyn-"));
         try {
             const files: Record<string, string> = {};
-            for (const [type, name] of [[DOCKER.labels, "ref-boot-node-labels"], [DOCKER.enodeCheck, "ref-boot-enode-check"], [DOCKER.chainReady, "ref-nodes-chain-ready"]]) {
+            for (const [type, name] of [
+                [DOCKER.labels, "ref-boot-node-labels"], [DOCKER.enodeCheck, "ref-boot-enode-check"], [DOCKER.chainReady, "ref-nodes-chain-ready"],
+                [DOCKER.networkId, "ref-boot-host-network"],
+            ]) {
                 const provider = one(d.records, type, name).inputs.__provider;
                 expect(typeof provider).toBe("string");
                 expect(provider.length).toBeLessThan(64 * 1024);
@@ -357,6 +381,7 @@ const run = async (file, inputs) => { try { await require(file).handler().create
     await run(${JSON.stringify(files["ref-boot-node-labels"])}, { endpoint: nowhere, hosts: [{ name: "worker", labels: { a: "b" } }], timeoutSeconds: 0.2 }),
     await run(${JSON.stringify(files["ref-boot-enode-check"])}, { endpoint: nowhere, serviceName: "boot_bootnode", expectedEnode: "enode://" + "a".repeat(128) + "@10.0.1.11:30301", timeoutSeconds: 0.2 }),
     await run(${JSON.stringify(files["ref-nodes-chain-ready"])}, { rpcUrls: ["http://127.0.0.1:9/"], chainId: 4242, timeoutSeconds: 0.3 }),
+    await run(${JSON.stringify(files["ref-boot-host-network"])}, { endpoint: nowhere, name: "host", timeoutSeconds: 0.2 }),
   ];
   process.stdout.write(JSON.stringify(out));
 })();`;
@@ -366,10 +391,13 @@ const run = async (file, inputs) => { try { await require(file).handler().create
                 timeout: 30_000,
             });
             expect(r.stderr).toBe("");
-            const [labels, enode, chain] = JSON.parse(r.stdout);
+            const [labels, enode, chain, hostNetwork] = JSON.parse(r.stdout);
             expect(labels).toMatch(/^SwarmNodesNotReadyError: swarm nodes not ready after 200ms: worker\. Swarm nodes seen: \(last error listing nodes: connect ENOENT/);
             expect(enode).toMatch(/^BootnodeNoAnswerError: bootnode service boot_bootnode reported no enode URL within 200ms; last seen: listing tasks failed/);
             expect(chain).toMatch(/^ChainNotReadyError: chain 4242 not ready after 300ms[^]*http:\/\/127\.0\.0\.1:9\/: error: /);
+            expect(hostNetwork).toMatch(
+                new RegExp(`^SwarmNetworkNotFoundError: unix://${dir}/no-docker\\.sock: no swarm network host within 200ms; last seen: GET /networks/host\\?scope=swarm failed: connect ENOENT`),
+            );
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }
@@ -418,6 +446,43 @@ describe("variants", () => {
         for (const a of addresses) expect(genesis.extraData).toContain(a.slice(2).toLowerCase());
         expect(await value(d.nodes.rpcEndpoints)).toHaveLength(3);
         expect(normalizeCompose(d.bootSpec)).toEqual(normalizeResources(d.records.filter((r) => r.name.startsWith("var-boot")), "var-"));
+    });
+
+    it("reads the host network's swarm ID once per stack, after the hosts and what the stack waits for", async () => {
+        const { config, hosts } = fixture({});
+        const host = new TestResource("test:index:Host", "deps-host");
+        const before = new TestResource("test:index:Before", "deps-before");
+        const deps = new Map<string, unknown[]>();
+        const record: pulumi.ResourceTransformation = (a) => {
+            deps.set(a.name, [a.opts.dependsOn ?? []].flat());
+            return undefined;
+        };
+        const withHost = { ...hosts, dependsOn: [host] };
+        const boot = new BootStack("deps-boot", { config, hosts: withHost }, { dependsOn: [before], transformations: [record] });
+        const nodes = new NodesStack("deps-nodes", { config, hosts: withHost, enode: boot.enode }, { dependsOn: [before], transformations: [record] });
+        await settle([boot, nodes, boot.hostNetwork, nodes.hostNetwork, ...Object.values(boot.services), ...Object.values(nodes.services)]);
+        for (const name of ["deps-boot-host-network", "deps-nodes-host-network"]) {
+            expect(deps.get(name), name).toEqual([host, before]);
+            expect(recorded.filter((r) => r.name === name).map((r) => [r.type, r.inputs.name])).toEqual([[DOCKER.networkId, "host"]]);
+        }
+    });
+
+    it("fails loudly when a spec references an external network whose ID is not given", () => {
+        const { config } = fixture({});
+        const shape = bootStackSpec({ config, bootHostIp: "192.0.2.1", bootnodeKeyDigest: "000000000000", stack: "boot" });
+        const parent = new pulumi.ComponentResource("test:index:Parent", "ext-parent");
+        const provider = new docker.Provider("ext-provider", {});
+        const base = { shape, spec: pulumi.output(shape), secretValue: () => "00", namePrefix: "ext", parent, provider };
+        expect(() => renderStackResources(base)).toThrow(
+            "stack boot: no swarm network ID given for the external network host (externalNetworkIds; a swarm manager reports it, see SwarmNetworkId).",
+        );
+        expect(() => renderStackResources({ ...base, externalNetworkIds: { boot_default: "x" } })).toThrow(/external network host/);
+        // serviceArgs, used directly, refuses a service whose network has no ID instead of sending its name.
+        const bootnode = shape.services.find((x) => x.key === "bootnode")!;
+        expect(() => serviceArgs(shape, bootnode, { networks: {}, secrets: {}, configs: {} })).toThrow(
+            "stack boot: service bootnode is on the network host, whose ID was not given",
+        );
+        expect(serviceArgs(shape, bootnode, { networks: { hostnet: HOST_ID }, secrets: {}, configs: {} }).taskSpec).toMatchObject({ networksAdvanceds: [{ id: HOST_ID }] });
     });
 
     it("rejects a boot host that is not among the hosts", () => {
@@ -493,6 +558,23 @@ function normalizeCompose(spec: StackSpec): Normal {
     return { services, networks, secrets: bundle.secrets.map((s) => s.name).sort(), configs };
 }
 
+/**
+ * The names of the networks a recorded service is on: every entry must be an id (never a
+ * name), of a `docker.Network` of the records or the ID a `SwarmNetworkId` of the records
+ * read (as the mocks answer it).
+ */
+function networkNames(records: Recorded[], service: Recorded["inputs"]): string[] {
+    const byId = new Map<string, string>([
+        ...ofType(records, DOCKER.network).map((r): [string, string] => [`${r.name}-id`, r.inputs.name]),
+        ...ofType(records, DOCKER.networkId).map((r): [string, string] => [mockSwarmNetworkId(r.inputs.name), r.inputs.name]),
+    ]);
+    return service.taskSpec.networksAdvanceds.map((n: any) => {
+        expect(Object.keys(n), `${service.name}: ${JSON.stringify(n)}`).toEqual(["id"]);
+        expect(byId.has(n.id), `${service.name}: network id ${n.id}`).toBe(true);
+        return byId.get(n.id)!;
+    });
+}
+
 /** The recorded @pulumi/docker inputs in the same form. */
 function normalizeResources(records: Recorded[], prefix: string): Normal {
     const byId = (type: string) => Object.fromEntries(ofType(records, type).map((r) => [`${r.name}-id`, r.inputs]));
@@ -513,7 +595,7 @@ function normalizeResources(records: Recorded[], prefix: string): Normal {
             constraints: s.taskSpec.placement?.constraints ?? [],
             restart: s.taskSpec.restartPolicy.condition,
             ports: sortPorts(s.endpointSpec.ports.map((p: any) => ({ target: p.targetPort, published: p.publishedPort, protocol: p.protocol, mode: p.publishMode }))),
-            networks: s.taskSpec.networksAdvanceds.map((n: any) => n.name),
+            networks: networkNames(records, s),
             mounts: (c.mounts ?? []).map((m: any) =>
                 m.type === "volume"
                     ? { type: "volume", source: m.source, target: m.target, labels: labelsOf(m.volumeOptions?.labels) }
