@@ -104,7 +104,7 @@ export interface GenesisPinArgs {
  * it holds no secret and touches nothing outside Pulumi's state.
  */
 export class GenesisPin extends pulumi.dynamic.Resource {
-    public readonly facts!: pulumi.Output<GenesisFacts>;
+    declare public readonly facts: pulumi.Output<GenesisFacts>;
 
     constructor(name: string, args: GenesisPinArgs, opts?: pulumi.CustomResourceOptions) {
         super(genesisPinProvider, name, { facts: args.facts }, opts, "geth-swarm", "GenesisPin");

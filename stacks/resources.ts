@@ -89,7 +89,6 @@ export function serviceArgs(
                 ...(s.entrypoint ? { commands: [...s.entrypoint] } : {}),
                 ...(s.args.length > 0 ? { args: [...s.args] } : {}),
                 ...(s.hostname !== undefined ? { hostname: s.hostname } : {}),
-                ...(s.init ? { init: true } : {}),
                 labels: labelList(objectLabels(spec.stack)),
                 mounts: s.mounts.map((m) =>
                     m.type === "volume"

@@ -187,6 +187,7 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
         expect(s.taskSpec.containerSpec.commands).toEqual(["/bin/sh", "/geth-swarm/start.sh"]);
         expect(s.taskSpec.containerSpec.args).toEqual([
             "node", "--networkid", "4242", "--syncmode", "full", "--port", "30303", "--bootnodes", enode,
+            "--txpool.accountqueue", "2048", "--txpool.globalqueue", "8192",
             "--http", "--http.addr", "0.0.0.0", "--http.port", "8545", "--http.api", "eth,net,web3",
         ]);
         expect(s.taskSpec.containerSpec.args.join(" ")).not.toMatch(/personal|admin|vhosts/);
@@ -200,7 +201,7 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
             ["ref-nodes-config-start-id", "/geth-swarm/start.sh"],
             ["ref-nodes-config-genesis-id", "/geth-swarm/genesis.json"],
         ]);
-        expect(s.taskSpec.containerSpec.init).toBe(true);
+        expect(s.taskSpec.containerSpec.init).toBeUndefined();
         expect(s.taskSpec.networksAdvanceds).toEqual([{ id: HOST_ID }]);
     });
 
@@ -215,6 +216,8 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
         expect(JSON.stringify(s)).not.toContain("8545");
         expect(s.taskSpec.containerSpec.args).not.toContain("--http");
         expect(s.taskSpec.containerSpec.args[0]).toBe("miner");
+        // Out-of-order arrivals of a burst from one account are kept, not dropped (geth's default queue is 64).
+        expect(s.taskSpec.containerSpec.args.join(" ")).toContain("--txpool.accountqueue 2048 --txpool.globalqueue 8192");
         // The signer targets the configured gas limit, not geth's own 30M default.
         expect(s.taskSpec.containerSpec.args.slice(-2)).toEqual(["--miner.gaslimit", "30000000"]);
         expect(s.taskSpec.restartPolicy).toEqual({ condition: "any" });
@@ -225,7 +228,7 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
         expect(s.taskSpec.containerSpec.configs.map((c: any) => c.fileName)).toEqual([
             "/geth-swarm/start.sh", "/geth-swarm/genesis.json", "/geth-swarm/signers",
         ]);
-        expect(s.taskSpec.containerSpec.init).toBe(true);
+        expect(s.taskSpec.containerSpec.init).toBeUndefined();
     });
 
     it("genesis and signers are configs with content-digest names; no host list", async () => {
@@ -256,6 +259,7 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
             alloc: {},
         });
         expect(await value(d.nodes.genesis)).toBe(genesisData);
+        expect(await value(d.nodes.genesisPin.facts)).toEqual(pin.facts);
 
         // Every child that touches the swarm depends on the pin, so a failed check stops them all.
         const deps = new Map<string, pulumi.Input<pulumi.Resource>[]>();
@@ -527,7 +531,6 @@ function normalizeCompose(spec: StackSpec): Normal {
             entrypoint: s.entrypoint ?? null,
             args: s.command ?? [],
             hostname: s.hostname ?? null,
-            init: s.init === true,
             mode: s.deploy.mode === "global" ? "global" : `replicated:${s.deploy.replicas ?? 1}`,
             endpointMode: s.deploy.endpoint_mode ?? "vip",
             constraints: s.deploy.placement?.constraints ?? [],
@@ -589,7 +592,6 @@ function normalizeResources(records: Recorded[], prefix: string): Normal {
             entrypoint: c.commands ?? null,
             args: c.args ?? [],
             hostname: c.hostname ?? null,
-            init: c.init === true,
             mode: s.mode.global ? "global" : `replicated:${s.mode.replicated.replicas}`,
             endpointMode: s.endpointSpec.mode,
             constraints: s.taskSpec.placement?.constraints ?? [],
