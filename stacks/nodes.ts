@@ -44,6 +44,18 @@ export interface NodesStackInput {
 /** Keys of the nodes stack's configs. */
 export const NODES_CONFIGS = { start: "start", genesis: "genesis", signers: "signers" } as const;
 
+/**
+ * Future (not yet executable) transactions each geth keeps per account, and in all
+ * (geth's defaults: 64 and 1024). Transactions reach a signer over p2p in any order; a
+ * burst from one account arrives with gaps, and with the default 64 the signer dropped
+ * the rest of the burst while it waited for a gap to fill. The node that took them over
+ * RPC keeps them pending and never sends them again, so they stayed unmined for good
+ * (measured: 122 of a 2000-transfer burst). With these limits a burst of up to 2048
+ * transfers from one account is kept whole.
+ */
+export const TXPOOL_ACCOUNT_QUEUE = 2048;
+export const TXPOOL_GLOBAL_QUEUE = 8192;
+
 /** Flags that both geth services get (before the role-specific ones). */
 function commonGethArgs(config: GethSwarmConfig, enode: string): string[] {
     return [
@@ -51,6 +63,8 @@ function commonGethArgs(config: GethSwarmConfig, enode: string): string[] {
         "--syncmode", "full",
         "--port", String(config.ports.p2p),
         "--bootnodes", enode,
+        "--txpool.accountqueue", String(TXPOOL_ACCOUNT_QUEUE),
+        "--txpool.globalqueue", String(TXPOOL_GLOBAL_QUEUE),
     ];
 }
 
