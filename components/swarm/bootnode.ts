@@ -1,5 +1,5 @@
 import { DockerApi, SwarmTask } from "./api";
-import { describeAnswer, errorMessage, formatDuration, pollUntil } from "./poll";
+import { LastSeen, describeAnswer, errorMessage, formatDuration, pollUntil } from "./poll";
 
 export interface BootnodeOptions {
     /** How long to wait for the bootnode to run and print its enode URL. */
@@ -97,24 +97,24 @@ export function enodesInLogs(text: string): { time: number; enode: string }[] {
  * @throws BootnodeNoAnswerError when nothing is reported in time, saying what was seen.
  */
 export async function readBootnodeEnode(docker: DockerApi, serviceName: string, opts: BootnodeOptions): Promise<string> {
-    let seen = "nothing yet";
+    const seen = new LastSeen("nothing yet");
     const enode = await pollUntil(async ({ bound }) => {
         let tasks: SwarmTask[];
         try {
             const answer: unknown = await bound(docker.listTasks({ filters: { service: [serviceName] } }), "GET /tasks");
             if (!Array.isArray(answer) || !answer.every((t) => t && typeof t === "object" && typeof (t as SwarmTask).ID === "string")) {
-                seen = `GET /tasks answered ${describeAnswer(answer)}`;
+                seen.set(`GET /tasks answered ${describeAnswer(answer)}`);
                 return undefined;
             }
             tasks = answer as SwarmTask[];
         } catch (e) {
-            seen = `listing tasks failed: ${errorMessage(e)}`;
+            seen.set(`listing tasks failed: ${errorMessage(e)}`, e);
             return undefined;
         }
         const running = tasks.filter((t) => t.DesiredState === "running" && t.Status?.State === "running");
         if (running.length === 0) {
             const states = tasks.map((t) => `${t.ID.slice(0, 12)} ${t.Status?.State ?? "?"}${t.Status?.Err ? ` (${t.Status.Err})` : ""}`);
-            seen = `no running task (tasks: ${states.length === 0 ? "none" : states.join(", ")})`;
+            seen.set(`no running task (tasks: ${states.length === 0 ? "none" : states.join(", ")})`);
             return undefined;
         }
         const since = Math.min(...running.map((t) => parseDockerTime(t.CreatedAt)).filter((t) => !Number.isNaN(t)));
@@ -123,19 +123,19 @@ export async function readBootnodeEnode(docker: DockerApi, serviceName: string, 
             const logs = bound(docker.getService(serviceName).logs({ stdout: true, stderr: true, timestamps: true }), `GET /services/${serviceName}/logs`);
             text = demuxDockerLogs(await bound(readAll(await logs), `reading the logs of ${serviceName}`));
         } catch (e) {
-            seen = `reading logs failed: ${errorMessage(e)}`;
+            seen.set(`reading logs failed: ${errorMessage(e)}`, e);
             return undefined;
         }
         const found = enodesInLogs(text).filter((f) => !Number.isFinite(since) || Number.isNaN(f.time) || f.time >= since);
         if (found.length === 0) {
             const tail = text.trim().split(/\r?\n/).slice(-3).join(" | ");
-            seen = `a running task, but no enode URL in its logs${tail ? ` (last lines: ${tail})` : ""}`;
+            seen.set(`a running task, but no enode URL in its logs${tail ? ` (last lines: ${tail})` : ""}`);
             return undefined;
         }
         found.sort((a, b) => (Number.isNaN(a.time) ? 0 : a.time) - (Number.isNaN(b.time) ? 0 : b.time));
         return found[found.length - 1].enode;
     }, opts);
-    if (enode === undefined) throw new BootnodeNoAnswerError(serviceName, seen, opts.timeoutMs);
+    if (enode === undefined) throw new BootnodeNoAnswerError(serviceName, String(seen), opts.timeoutMs);
     return enode;
 }
 

@@ -275,6 +275,47 @@ describe.concurrent("readBootnodeEnode / verifyBootnodeEnode against a misbehavi
 });
 
 // ------------------------------------------------------------------------------------------
+// An answer, then a request cut off at the deadline: the error still names the answer
+
+describe.concurrent("a manager that answers HTTP 500 once, then hangs until the deadline", () => {
+    const leaderless = { message: "rpc error: code = Unknown desc = The swarm does not have a leader" };
+    /** Answers the first request with HTTP 500, leaves every later one hanging. */
+    const onceThenHang = (): Handler => {
+        let answered = false;
+        return (_req, res) => {
+            if (answered) return;
+            answered = true;
+            json(res, 500, leaderless);
+        };
+    };
+    const both = /HTTP code 500.*The swarm does not have a leader.*\(then .*did not answer within/;
+
+    it("readBootnodeEnode", { timeout: BACKSTOP }, async () => {
+        const docker = await engine(onceThenHang());
+        const { err, ms } = await timed(() => readBootnodeEnode(docker, "boot_bootnode", { timeoutMs: BOUND, ...FAST }));
+        expect(ms).toBeLessThan(BOUND + MARGIN);
+        expect(err.message).toMatch(both);
+    });
+
+    it("swarmNetworkId", { timeout: BACKSTOP }, async () => {
+        const docker = await engine(onceThenHang());
+        const { err, ms } = await timed(() => swarmNetworkId(docker, "host", { timeoutMs: BOUND, manager: "edge-manager", ...FAST }));
+        expect(ms).toBeLessThan(BOUND + MARGIN);
+        expect(err.message).toMatch(both);
+    });
+
+    it("formSwarm", { timeout: BACKSTOP }, async () => {
+        const docker = await engine(onceThenHang());
+        const { err, ms } = await timed(() =>
+            formSwarm({ manager: { name: "edge-manager", docker, advertiseAddr: "10.0.0.2" }, others: [], timeoutMs: BOUND, retryDelayMs: 20, maxRetryDelayMs: 100 }),
+        );
+        expect(ms).toBeLessThan(BOUND + MARGIN);
+        expect(err.message).toMatch(/edge-manager/);
+        expect(err.message).toMatch(both);
+    });
+});
+
+// ------------------------------------------------------------------------------------------
 // waitForChain
 
 /** A JSON-RPC server on 127.0.0.1; `answer` gives the result (or error) of one call. */

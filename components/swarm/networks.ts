@@ -1,5 +1,5 @@
 import { DockerNetworkApi } from "./api";
-import { DeadlineError, describeAnswer, errorMessage, formatDuration, pollUntil } from "./poll";
+import { LastSeen, describeAnswer, errorMessage, formatDuration, pollUntil } from "./poll";
 
 export interface SwarmNetworkIdOptions {
     /** How long to wait for the manager to answer with the network (its API up, the swarm formed). */
@@ -44,41 +44,41 @@ export async function swarmNetworkId(docker: DockerNetworkApi, name: string, opt
     const manager = opts.manager ?? "the manager";
     if (!NETWORK_NAME.test(name)) throw new Error(`${JSON.stringify(name)} is not a Docker network name or ID.`);
     const request = `GET /networks/${name}?scope=swarm`;
-    let seen = "no answer yet";
-    let lastError: string | undefined;
+    const seen = new LastSeen("no answer yet");
     const id = await pollUntil(
         async ({ bound }) => {
             let answer: unknown;
             try {
                 answer = await bound(docker.getNetwork(name).inspect({ scope: "swarm" }), request);
             } catch (e) {
-                // A request cut off by the deadline does not hide what an earlier attempt saw.
-                if (e instanceof DeadlineError && lastError !== undefined) return undefined;
-                lastError = errorMessage(e).trim();
-                seen = / 404\)|no such network|not found/i.test(lastError)
-                    ? `${request} failed: ${lastError} (a worker, or an engine not in a swarm, has no swarm networks: is it a swarm manager?)`
-                    : `${request} failed: ${lastError}`;
+                // A request cut off by the deadline does not hide what an earlier attempt saw (LastSeen).
+                const error = errorMessage(e).trim();
+                seen.set(
+                    / 404\)|no such network|not found/i.test(error)
+                        ? `${request} failed: ${error} (a worker, or an engine not in a swarm, has no swarm networks: is it a swarm manager?)`
+                        : `${request} failed: ${error}`,
+                    e,
+                );
                 return undefined;
             }
-            lastError = undefined;
             const n = answer as { Id?: unknown; Name?: unknown; Scope?: unknown } | null;
             if (Buffer.isBuffer(answer) || !n || typeof n !== "object" || typeof n.Id !== "string" || n.Id === "" || typeof n.Name !== "string") {
-                seen = `${request} answered ${describeAnswer(answer)}`;
+                seen.set(`${request} answered ${describeAnswer(answer)}`);
                 return undefined;
             }
             if (n.Name !== name && n.Id !== name) {
-                seen = `${request} answered the network ${n.Name} (${n.Id})`;
+                seen.set(`${request} answered the network ${n.Name} (${n.Id})`);
                 return undefined;
             }
             if (n.Scope !== "swarm") {
                 // An engine that ignores the scope answers with its local network, whose ID no service spec holds.
-                seen = `${request} answered a network of scope ${JSON.stringify(n.Scope ?? null)} (${n.Id}), not the swarm's`;
+                seen.set(`${request} answered a network of scope ${JSON.stringify(n.Scope ?? null)} (${n.Id}), not the swarm's`);
                 return undefined;
             }
             return n.Id;
         },
         opts,
     );
-    if (id === undefined) throw new SwarmNetworkNotFoundError(manager, name, seen, opts.timeoutMs);
+    if (id === undefined) throw new SwarmNetworkNotFoundError(manager, name, String(seen), opts.timeoutMs);
     return id;
 }

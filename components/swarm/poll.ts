@@ -39,6 +39,37 @@ export class DeadlineError extends Error {
     }
 }
 
+/**
+ * What a poll last saw, for its timeout error. An attempt cut off at the deadline (a
+ * {@link DeadlineError}) is noted after the last real observation instead of replacing
+ * it: "GET /tasks answered HTTP 500 ... (then GET /tasks did not answer within 12ms)"
+ * names the problem; the cut-off alone would only name the deadline.
+ */
+export class LastSeen {
+    private seen: string;
+    private real = false;
+    private cut = "";
+
+    constructor(initial: string) {
+        this.seen = initial;
+    }
+
+    /** Records what an attempt saw: an answer, or (with `error`) a failure. */
+    set(text: string, error?: unknown): void {
+        if (error instanceof DeadlineError && this.real) {
+            this.cut = text;
+            return;
+        }
+        this.seen = text;
+        this.real = !(error instanceof DeadlineError);
+        this.cut = "";
+    }
+
+    toString(): string {
+        return this.cut ? `${this.seen} (then ${this.cut})` : this.seen;
+    }
+}
+
 /** `p`, or a {@link DeadlineError} `<what> did not answer within <ms>` when it has not settled within `ms`. */
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
     const left = Math.max(0, ms);
