@@ -11,7 +11,7 @@ import { Lab, startLab } from "../lab/hosts";
 import { DEFAULT_GETH_VERSION, labCacheDir } from "../lab/images";
 import { rpc } from "../lab/chain";
 import { run } from "../lab/exec";
-import { Milestones, deployTimed, labConfig, labHostsFor } from "./labNetwork";
+import { Milestones, benchOverrides, deployTimed, labConfig, labHostsFor } from "./labNetwork";
 import { Summary, round, summarize } from "./stats";
 
 const MILESTONES = ["labelsApplied", "bootRunning", "enodeReadBack", "nodesDeployed", "nodesRunning", "firstBlock", "allPeered", "headsEqual"] as const;
@@ -184,7 +184,7 @@ export async function runLabBench(opts: { sizes?: number[]; runs?: number; deplo
                 const swarmFormedSeconds = round(lab.timings.swarmSeconds);
                 const labSetupSeconds = round(lab.timings.totalSeconds);
                 try {
-                    const m = await deployTimed(lab, config, log, deployTimeoutMs);
+                    const m = await deployTimed(lab, benchOverrides(n, [funded.address]), log, deployTimeoutMs);
                     const totalSeconds = round(lab.timings.swarmSeconds + (m.headsEqual ?? NaN));
                     runs.push({ hosts: n, round: r + 1, bootHost: config.bootHost, labSetupSeconds, swarmFormedSeconds, milestones: m, totalSeconds });
                     log(`  healthy ${m.headsEqual} s after the deploy started; ${totalSeconds} s with the swarm formation`);

@@ -23,12 +23,28 @@ import { RESULTS_FILE, mergeResults } from "./results";
 /** The geth IPC socket inside a node or miner container. */
 export const IPC = `${DATA_DIR}/geth.ipc`;
 
+/** The steps of {@link deployNetwork}, in order, as `pulumi up` goes through them. */
+export type DeployPhase = "labelsApplied" | "bootRunning" | "enodeReadBack" | "nodesDeployed" | "nodesRunning";
+
+/** What a phase callback may already use at `nodesDeployed` (before the tasks run). */
+export type EarlyNetwork = Pick<Network, "view" | "nodeHosts" | "minerHosts" | "allHosts">;
+
 export interface DeployOptions {
-    /** Raw config values on top of the lab defaults (no visualizer, no encrypted overlay, 2 s blocks). */
+    /** Raw config values on top of the lab defaults ({@link LAB_DEFAULTS}). */
     configOverrides?: RawConfig;
     /** Upper bound for the bootnode's enode read-back and for tasks to run. */
     timeoutMs?: number;
+    /**
+     * Called as each phase ends, with the seconds since the call (`bootRunning` and
+     * `enodeReadBack` are watched at once and may come in either order). At `nodesDeployed`
+     * it also gets the views of the network, so a caller can watch peering and blocks from
+     * the moment the nodes stack is deployed.
+     */
+    onPhase?: (phase: DeployPhase, seconds: number, net?: EarlyNetwork) => void;
 }
+
+/** The lab's config defaults: no visualizer, no encrypted overlay (no IPsec here), 2 s blocks. */
+export const LAB_DEFAULTS: RawConfig = { visualizer: false, encryptedOverlay: false, blockPeriod: 2 };
 
 /** What one geth node reports. */
 export interface NodeView {
@@ -135,9 +151,9 @@ export async function deploySpec(lab: Lab, spec: StackSpec): Promise<void> {
 
 /** Deploys the boot and nodes stacks of `config` on the lab, whose host names must be the config's. */
 export async function deployNetwork(lab: Lab, opts: DeployOptions = {}): Promise<Network> {
+    const t0 = Date.now();
     const timeoutMs = opts.timeoutMs ?? 120_000;
-    const labDefaults: RawConfig = { visualizer: false, encryptedOverlay: false, blockPeriod: 2 };
-    let config = resolveConfig({ ...labDefaults, ...opts.configOverrides });
+    let config = resolveConfig({ ...LAB_DEFAULTS, ...opts.configOverrides });
     const planned = config.hosts.map((h) => h.name);
     const have = lab.hosts.map((h) => h.name);
     for (const h of planned) if (!have.includes(h)) throw new Error(`the config plans host ${h}, the lab has ${have.join(", ")}`);
@@ -151,42 +167,7 @@ export async function deployNetwork(lab: Lab, opts: DeployOptions = {}): Promise
     const allHosts = [...nodeHosts, ...minerHosts];
     const ipOf = (h: string) => lab.host(h).ip;
     const timings: Record<string, number> = {};
-
-    const createSecrets = (spec: StackSpec) => createStackSecrets(lab, spec, { bootnodeKey, signerKeys, signerPasswords });
-
-    await applyNodeLabels(
-        lab.manager.docker,
-        config.hosts.map((h) => ({ name: h.name, labels: { ...h.labels } })),
-        { timeoutMs: 60_000 },
-    );
-
-    const bootIp = ipOf(config.bootHost);
-    const bootSpec = bootStackSpec({ config, bootHostIp: bootIp, bootnodeKeyDigest: contentDigest(bootnodeKey) });
-    await createSecrets(bootSpec);
-    let t = Date.now();
-    await deploySpec(lab, bootSpec);
-    const enode = enodeFromNodeKey(bootnodeKey, bootIp, config.ports.bootnode);
-    const bootnodeService = bootSpec.services.find((s) => s.key === "bootnode")!.name;
-    await verifyBootnodeEnode(lab.manager.docker, bootnodeService, enode, { timeoutMs });
-    timings.bootDeployToEnodeSeconds = seconds(t);
-
-    const renderNodes = () =>
-        nodesStackSpec({
-            config,
-            enode,
-            hosts: config.hosts.map((h) => ({ name: h.name, class: h.class, signerIndex: h.signerIndex })),
-            signers: signerKeys.map((k, i) => ({ address: signerAddresses[i], keyDigest: contentDigest(k), passwordDigest: contentDigest(signerPasswords[i]) })),
-        });
-    let nodesSpec = renderNodes();
-    await createSecrets(nodesSpec);
-    t = Date.now();
-    await deploySpec(lab, nodesSpec);
-    const svcName = (key: string) => {
-        const s = nodesSpec.services.find((x) => x.key === key);
-        if (!s) throw new Error(`no service ${key} in ${nodesSpec.stack}`);
-        return s.name;
-    };
-    const serviceOf = (host: string) => svcName(minerHosts.includes(host) ? "miner" : "node");
+    const phase = (p: DeployPhase, net?: EarlyNetwork) => opts.onPhase?.(p, seconds(t0), net);
 
     const runningTasks: Network["runningTasks"] = async (service) => {
         const tasks = (await lab.manager.docker.listTasks({ filters: { service: [service], "desired-state": ["running"] } })) as Array<{
@@ -199,16 +180,44 @@ export async function deployNetwork(lab: Lab, opts: DeployOptions = {}): Promise
             .filter((x) => x.Status.State === "running")
             .map((x) => ({ id: x.ID, nodeId: x.NodeID, containerId: x.Status.ContainerStatus?.ContainerID, createdAt: x.CreatedAt }));
     };
-    await waitFor(
-        "node and miner tasks running on every planned host",
-        async () => {
-            const [n, m] = await Promise.all([runningTasks(svcName("node")), runningTasks(svcName("miner"))]);
-            const on = (tasks: Array<{ nodeId: string }>, hosts: string[]) => hosts.every((h) => tasks.some((x) => x.nodeId === lab.host(h).nodeId));
-            return on(n, nodeHosts) && on(m, minerHosts) ? true : undefined;
-        },
-        timeoutMs,
+
+    const createSecrets = (spec: StackSpec) => createStackSecrets(lab, spec, { bootnodeKey, signerKeys, signerPasswords });
+
+    await applyNodeLabels(
+        lab.manager.docker,
+        config.hosts.map((h) => ({ name: h.name, labels: { ...h.labels } })),
+        { timeoutMs: 60_000 },
     );
-    timings.nodesDeployToTasksRunningSeconds = seconds(t);
+    phase("labelsApplied");
+
+    const bootIp = ipOf(config.bootHost);
+    const bootSpec = bootStackSpec({ config, bootHostIp: bootIp, bootnodeKeyDigest: contentDigest(bootnodeKey) });
+    await createSecrets(bootSpec);
+    let t = Date.now();
+    await deploySpec(lab, bootSpec);
+    const enode = enodeFromNodeKey(bootnodeKey, bootIp, config.ports.bootnode);
+    const bootnodeService = bootSpec.services.find((s) => s.key === "bootnode")!.name;
+    // The task running and the enode read back are watched at once, polling fast (the times are figures).
+    await Promise.all([
+        waitFor("the bootnode task running", async () => ((await runningTasks(bootnodeService)).length === 1 ? true : undefined), timeoutMs, 200).then(() => phase("bootRunning")),
+        verifyBootnodeEnode(lab.manager.docker, bootnodeService, enode, { timeoutMs, initialDelayMs: 200, maxDelayMs: 500 }).then(() => phase("enodeReadBack")),
+    ]);
+    timings.bootDeployToEnodeSeconds = seconds(t);
+
+    const renderNodes = () =>
+        nodesStackSpec({
+            config,
+            enode,
+            hosts: config.hosts.map((h) => ({ name: h.name, class: h.class, signerIndex: h.signerIndex })),
+            signers: signerKeys.map((k, i) => ({ address: signerAddresses[i], keyDigest: contentDigest(k), passwordDigest: contentDigest(signerPasswords[i]) })),
+        });
+    let nodesSpec = renderNodes();
+    const svcName = (key: string) => {
+        const s = nodesSpec.services.find((x) => x.key === key);
+        if (!s) throw new Error(`no service ${key} in ${nodesSpec.stack}`);
+        return s.name;
+    };
+    const serviceOf = (host: string) => svcName(minerHosts.includes(host) ? "miner" : "node");
 
     const consoleOf = <T>(host: string, js: string) => gethConsole<T>(lab, host, serviceOf(host), js, IPC);
     const view = async (host: string): Promise<NodeView> => {
@@ -225,6 +234,24 @@ export async function deployNetwork(lab: Lab, opts: DeployOptions = {}): Promise
         );
         return { host, ...v };
     };
+
+    await createSecrets(nodesSpec);
+    t = Date.now();
+    await deploySpec(lab, nodesSpec);
+    phase("nodesDeployed", { view, nodeHosts, minerHosts, allHosts });
+    await waitFor(
+        "node and miner tasks running on every planned host",
+        async () => {
+            const [n, m] = await Promise.all([runningTasks(svcName("node")), runningTasks(svcName("miner"))]);
+            const on = (tasks: Array<{ nodeId: string }>, hosts: string[]) => hosts.every((h) => tasks.some((x) => x.nodeId === lab.host(h).nodeId));
+            return on(n, nodeHosts) && on(m, minerHosts) ? true : undefined;
+        },
+        timeoutMs,
+        250,
+    );
+    timings.nodesDeployToTasksRunningSeconds = seconds(t);
+    phase("nodesRunning");
+
     const viewAll: Network["viewAll"] = (hosts = allHosts) =>
         Promise.all(hosts.map((h) => view(h).catch((e: unknown) => ({ host: h, error: e instanceof Error ? e.message.split("\n")[0] : String(e) }))));
     const blockHash = async (host: string, n: number) => {
@@ -255,7 +282,7 @@ export async function deployNetwork(lab: Lab, opts: DeployOptions = {}): Promise
         });
 
     const redeployNodes: Network["redeployNodes"] = async (configOverrides) => {
-        const next = resolveConfig({ ...labDefaults, ...opts.configOverrides, ...configOverrides });
+        const next = resolveConfig({ ...LAB_DEFAULTS, ...opts.configOverrides, ...configOverrides });
         for (const h of next.hosts) if (!lab.hosts.some((x) => x.name === h.name)) throw new Error(`the new config plans host ${h.name}, the lab has ${lab.hosts.map((x) => x.name).join(", ")}`);
         const addedHosts = next.hosts.map((h) => h.name).filter((h) => !config.hosts.some((x) => x.name === h));
         const addedSigners: string[] = [];
