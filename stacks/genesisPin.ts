@@ -16,6 +16,7 @@
  */
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import type { GethSwarmConfig } from "../components/config/types";
 
 /** What a genesis says, in the terms of the program's config. Plain, non-secret data. */
 export interface GenesisFacts {
@@ -35,6 +36,20 @@ export interface GenesisFacts {
 /** SHA-256 (hex) of a genesis file's content. */
 export function genesisHash(genesisJson: string): string {
     return createHash("sha256").update(genesisJson, "utf8").digest("hex");
+}
+
+/** The facts of `genesisJson`, the genesis rendered from `config` with `signers` in it. */
+export function genesisFacts(config: GethSwarmConfig, genesisJson: string, signers: readonly string[]): GenesisFacts {
+    const { chain } = config;
+    return {
+        hash: genesisHash(genesisJson),
+        chainId: chain.chainId,
+        blockPeriod: chain.blockPeriod,
+        epoch: chain.epoch,
+        gasLimit: chain.gasLimit.toString(),
+        signers: [...signers],
+        alloc: Object.fromEntries(chain.prefundAccounts.map((a) => [a, chain.prefundBalanceWei.toString()])),
+    };
 }
 
 /**

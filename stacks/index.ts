@@ -16,6 +16,6 @@ export type { StackResources, StackResourcesArgs } from "./resources";
 export { BootStack } from "./bootStack";
 export type { BootStackArgs } from "./bootStack";
 export { NodesStack, SIGNER_PASSWORD_LENGTH } from "./nodesStack";
-export { GenesisPin, genesisChangeProblem, genesisHash, genesisPinProvider } from "./genesisPin";
+export { GenesisPin, genesisChangeProblem, genesisFacts, genesisHash, genesisPinProvider } from "./genesisPin";
 export type { GenesisFacts, GenesisPinArgs } from "./genesisPin";
 export type { NodesStackArgs } from "./nodesStack";

@@ -8,7 +8,7 @@ import type { SwarmHosts } from "../components/hosts/types";
 import { ChainReady, SwarmNetworkId } from "../components/swarm/resources";
 import { inheritedDependsOn, managerProvider, secretEndpoint } from "./common";
 import { contentDigest } from "./files";
-import { GenesisPin, genesisHash } from "./genesisPin";
+import { GenesisPin, genesisFacts } from "./genesisPin";
 import { NODES_CONFIGS, NodesStackInput, nodesStackSpec } from "./nodes";
 import { renderStackResources } from "./resources";
 import { HOST_NETWORK, NODES_STACK, StackSpec } from "./spec";
@@ -144,15 +144,7 @@ export class NodesStack extends pulumi.ComponentResource {
         const pin = new GenesisPin(
             `${name}-genesis-pin`,
             {
-                facts: pulumi.all([genesis, genesisSigners]).apply(([g, signerList]) => ({
-                    hash: genesisHash(g),
-                    chainId: config.chain.chainId,
-                    blockPeriod: config.chain.blockPeriod,
-                    epoch: config.chain.epoch,
-                    gasLimit: config.chain.gasLimit.toString(),
-                    signers: signerList,
-                    alloc: Object.fromEntries(config.chain.prefundAccounts.map((a) => [a, config.chain.prefundBalanceWei.toString()])),
-                })),
+                facts: pulumi.all([genesis, genesisSigners]).apply(([g, signerList]) => genesisFacts(config, g, signerList)),
             },
             { parent: this },
         );

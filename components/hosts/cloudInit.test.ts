@@ -5,19 +5,11 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { BOOTSTRAP_ENV_PATH, BOOTSTRAP_PATH, BOOTSTRAP_SCRIPT, bootstrapEnv, CloudInitParams, renderCloudInit, shellQuote, swarmAddressPool } from "./cloudInit";
+import { JOINING, LEADER, PARAMETER_NAMES } from "./cloudInit.fixtures";
 
-const names = {
-    workerToken: "/geth-swarm/dev/hosts/join-token/worker",
-    managerToken: "/geth-swarm/dev/hosts/join-token/manager",
-    tlsCa: "/geth-swarm/dev/hosts/tls/ca-cert",
-    tlsCert: "/geth-swarm/dev/hosts/tls/server-cert",
-    tlsKey: "/geth-swarm/dev/hosts/tls/server-key",
-};
-const leader: CloudInitParams = { hostname: "manager", role: "leader", leaderAddress: "10.0.0.10", parameters: names, dockerTlsPort: 2376, swarmAddressPool: "10.200.0.0/16" };
-const worker: CloudInitParams = {
-    hostname: "miner-worker", role: "worker", leaderAddress: "10.0.0.10", leaderInstanceId: "i-0123456789abcdef0",
-    parameters: { workerToken: names.workerToken, managerToken: names.managerToken }, swarmAddressPool: "10.200.0.0/16",
-};
+const names = PARAMETER_NAMES;
+const leader = LEADER;
+const worker: CloudInitParams = { ...JOINING, hostname: "miner-worker", role: "worker" };
 const manager: CloudInitParams = { ...worker, hostname: "manager-2", role: "manager" };
 
 describe("renderCloudInit", () => {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { describe, expect, it } from "vitest";
 import { CloudInitParams, renderCloudInit } from "./cloudInit";
+import { JOINING, LEADER } from "./cloudInit.fixtures";
 
 /**
  * The rendered user-data checked by cloud-init's own schema (`cloud-init schema -c FILE`):
@@ -12,20 +13,12 @@ import { CloudInitParams, renderCloudInit } from "./cloudInit";
  * it these tests fail and say how to get it.
  */
 
-const names = {
-    workerToken: "/geth-swarm/dev/hosts/join-token/worker",
-    managerToken: "/geth-swarm/dev/hosts/join-token/manager",
-    tlsCa: "/geth-swarm/dev/hosts/tls/ca-cert",
-    tlsCert: "/geth-swarm/dev/hosts/tls/server-cert",
-    tlsKey: "/geth-swarm/dev/hosts/tls/server-key",
-};
-const joining = { leaderAddress: "10.0.0.10", leaderInstanceId: "i-0123456789abcdef0", parameters: { workerToken: names.workerToken, managerToken: names.managerToken }, swarmAddressPool: "10.200.0.0/16" };
 // As AwsSwarmHosts renders them: the miner is a worker at bootstrap (its label comes later).
 const hosts: [string, CloudInitParams][] = [
-    ["leader", { hostname: "manager", role: "leader", leaderAddress: "10.0.0.10", parameters: names, dockerTlsPort: 2376, swarmAddressPool: "10.200.0.0/16" }],
-    ["joining manager", { ...joining, hostname: "manager-2", role: "manager" }],
-    ["worker", { ...joining, hostname: "worker", role: "worker" }],
-    ["miner", { ...joining, hostname: "miner", role: "worker", joinAttempts: 60 }],
+    ["leader", LEADER],
+    ["joining manager", { ...JOINING, hostname: "manager-2", role: "manager" }],
+    ["worker", { ...JOINING, hostname: "worker", role: "worker" }],
+    ["miner", { ...JOINING, hostname: "miner", role: "worker", joinAttempts: 60 }],
 ];
 
 const INSTALL_HINT = "cloud-init is not installed: apt-get install -y cloud-init (its `cloud-init schema` validates the user-data)";

@@ -11,7 +11,7 @@
  */
 import type Dockerode from "dockerode";
 import type { DockerEndpoint } from "../hosts/types";
-import { DeadlineError, describeAnswer, withTimeout } from "./poll";
+import { DeadlineError, LastSeen, describeAnswer, withTimeout } from "./poll";
 
 /** The part of a dockerode `Docker` object that swarm formation uses. */
 export interface SwarmEngine {
@@ -177,27 +177,22 @@ interface Step<T> {
  */
 async function retry<T>(step: Step<T>, d: Deadline, o: RetryOpts): Promise<T> {
     let delay = o.initial;
-    let lastError = "";
     // A call cut off at the deadline is noted after what the attempts before it saw, not instead of it.
-    let cut = "";
+    const seen = new LastSeen("nothing yet");
     for (let attemptNo = 1; ; attemptNo++) {
         try {
             const v = await step.attempt();
             if (v !== undefined) return v;
-            lastError = "";
-            cut = "";
+            seen.set(`last seen: ${step.lastSeen()}`);
         } catch (e) {
             if (e instanceof SwarmFormationError) throw e;
-            if (e instanceof DeadlineError && attemptNo > 1) cut = describe(e, o.secrets());
-            else {
-                lastError = describe(e, o.secrets());
-                cut = "";
-            }
+            const error = describe(e, o.secrets());
+            // A cut-off reads "... (then <call> did not answer within ...)" after an earlier observation.
+            seen.set(e instanceof DeadlineError ? error : `last error: ${error}`, e);
         }
         if (d.remaining() <= delay) {
-            const seen = (lastError ? `last error: ${lastError}` : `last seen: ${step.lastSeen()}`) + (cut ? ` (then ${cut})` : "");
             throw new SwarmFormationError(
-                scrub(`timed out after ${d.totalMs} ms (${attemptNo} attempts) waiting for ${step.what}; ${seen}`, o.secrets()),
+                scrub(`timed out after ${d.totalMs} ms (${attemptNo} attempts) waiting for ${step.what}; ${String(seen)}`, o.secrets()),
             );
         }
         await sleep(delay);

@@ -113,6 +113,30 @@ export interface StackKeys {
     readonly signerPasswords: readonly string[];
 }
 
+/** A new signer: a random key, its keystore password and its address. */
+function newSigner(): { key: string; password: string; address: string } {
+    const key = randomKeyHex();
+    return { key, password: randomPassword(), address: signerAddress(key) };
+}
+
+/** Fresh key material for a network: a bootnode key and `signerCount` signers. */
+export function newStackKeys(signerCount: number): { bootnodeKey: string; signerKeys: string[]; signerPasswords: string[]; signerAddresses: string[] } {
+    const signers = Array.from({ length: signerCount }, newSigner);
+    return {
+        bootnodeKey: randomKeyHex(),
+        signerKeys: signers.map((x) => x.key),
+        signerPasswords: signers.map((x) => x.password),
+        signerAddresses: signers.map((x) => x.address),
+    };
+}
+
+/** The hosts of a config's plan that run `node` (RPC), those that run `miner` (signers), and both. */
+export function hostsOf(config: GethSwarmConfig): { nodeHosts: string[]; minerHosts: string[]; allHosts: string[] } {
+    const nodeHosts = config.hosts.filter((h) => h.class !== "miner").map((h) => h.name);
+    const minerHosts = config.hosts.filter((h) => h.class === "miner").map((h) => h.name);
+    return { nodeHosts, minerHosts, allHosts: [...nodeHosts, ...minerHosts] };
+}
+
 /** The value of one secret a spec references (`secretsToCreate`). */
 export function secretValue(keys: StackKeys, source: SecretSource): string {
     switch (source.kind) {
@@ -158,13 +182,9 @@ export async function deployNetwork(lab: Lab, opts: DeployOptions = {}): Promise
     const have = lab.hosts.map((h) => h.name);
     for (const h of planned) if (!have.includes(h)) throw new Error(`the config plans host ${h}, the lab has ${have.join(", ")}`);
 
-    const bootnodeKey = randomKeyHex();
-    const signerKeys = Array.from({ length: config.chain.signerCount }, () => randomKeyHex());
-    const signerPasswords = signerKeys.map(() => randomPassword());
-    const signerAddresses = signerKeys.map((k) => signerAddress(k));
-    const nodeHosts = config.hosts.filter((h) => h.class !== "miner").map((h) => h.name);
-    const minerHosts = config.hosts.filter((h) => h.class === "miner").map((h) => h.name);
-    const allHosts = [...nodeHosts, ...minerHosts];
+    const { bootnodeKey, signerKeys, signerPasswords, signerAddresses } = newStackKeys(config.chain.signerCount);
+    // The hosts of the current plan (redeployNodes may change it).
+    const plan = () => hostsOf(config);
     const ipOf = (h: string) => lab.host(h).ip;
     const timings: Record<string, number> = {};
     const phase = (p: DeployPhase, net?: EarlyNetwork) => opts.onPhase?.(p, seconds(t0), net);
@@ -217,11 +237,11 @@ export async function deployNetwork(lab: Lab, opts: DeployOptions = {}): Promise
         if (!s) throw new Error(`no service ${key} in ${nodesSpec.stack}`);
         return s.name;
     };
-    const serviceOf = (host: string) => svcName(minerHosts.includes(host) ? "miner" : "node");
+    const serviceOf = (host: string) => svcName(plan().minerHosts.includes(host) ? "miner" : "node");
 
     const consoleOf = <T>(host: string, js: string) => gethConsole<T>(lab, host, serviceOf(host), js, IPC);
     const view = async (host: string): Promise<NodeView> => {
-        if (nodeHosts.includes(host)) {
+        if (plan().nodeHosts.includes(host)) {
             const [peers, block] = await Promise.all([
                 rpc<string>(ipOf(host), config.ports.rpc, "net_peerCount", [], 3_000),
                 rpc<{ number: string; hash: string }>(ipOf(host), config.ports.rpc, "eth_getBlockByNumber", ["latest", false], 3_000),
@@ -238,13 +258,13 @@ export async function deployNetwork(lab: Lab, opts: DeployOptions = {}): Promise
     await createSecrets(nodesSpec);
     t = Date.now();
     await deploySpec(lab, nodesSpec);
-    phase("nodesDeployed", { view, nodeHosts, minerHosts, allHosts });
+    phase("nodesDeployed", { view, ...plan() });
     await waitFor(
         "node and miner tasks running on every planned host",
         async () => {
             const [n, m] = await Promise.all([runningTasks(svcName("node")), runningTasks(svcName("miner"))]);
             const on = (tasks: Array<{ nodeId: string }>, hosts: string[]) => hosts.every((h) => tasks.some((x) => x.nodeId === lab.host(h).nodeId));
-            return on(n, nodeHosts) && on(m, minerHosts) ? true : undefined;
+            return on(n, plan().nodeHosts) && on(m, plan().minerHosts) ? true : undefined;
         },
         timeoutMs,
         250,
@@ -252,10 +272,10 @@ export async function deployNetwork(lab: Lab, opts: DeployOptions = {}): Promise
     timings.nodesDeployToTasksRunningSeconds = seconds(t);
     phase("nodesRunning");
 
-    const viewAll: Network["viewAll"] = (hosts = allHosts) =>
+    const viewAll: Network["viewAll"] = (hosts = plan().allHosts) =>
         Promise.all(hosts.map((h) => view(h).catch((e: unknown) => ({ host: h, error: e instanceof Error ? e.message.split("\n")[0] : String(e) }))));
     const blockHash = async (host: string, n: number) => {
-        if (nodeHosts.includes(host)) {
+        if (plan().nodeHosts.includes(host)) {
             const b = await rpc<{ hash: string } | null>(ipOf(host), config.ports.rpc, "eth_getBlockByNumber", [`0x${n.toString(16)}`, false], 3_000);
             return b?.hash;
         }
@@ -265,7 +285,7 @@ export async function deployNetwork(lab: Lab, opts: DeployOptions = {}): Promise
     const peerIds = async (host: string) =>
         (await consoleOf<string[]>(host, "JSON.stringify(admin.peers.map(function(p){return p.enode}))")).map((e) => parseEnode(e).id);
     let lastHealth = "";
-    const waitHealthy = (ms: number, hosts = allHosts) =>
+    const waitHealthy = (ms: number, hosts = plan().allHosts) =>
         waitFor(
             `every node with a peer and on one head (${hosts.join(", ")}); last: ${(() => lastHealth)()}`,
             async () => {
@@ -287,18 +307,13 @@ export async function deployNetwork(lab: Lab, opts: DeployOptions = {}): Promise
         const addedHosts = next.hosts.map((h) => h.name).filter((h) => !config.hosts.some((x) => x.name === h));
         const addedSigners: string[] = [];
         while (signerKeys.length < next.chain.signerCount) {
-            const k = randomKeyHex();
-            signerKeys.push(k);
-            signerPasswords.push(randomPassword());
-            signerAddresses.push(signerAddress(k));
-            addedSigners.push(signerAddress(k));
+            const signer = newSigner();
+            signerKeys.push(signer.key);
+            signerPasswords.push(signer.password);
+            signerAddresses.push(signer.address);
+            addedSigners.push(signer.address);
         }
         config = next;
-        for (const h of next.hosts) {
-            const list = h.class === "miner" ? minerHosts : nodeHosts;
-            if (!list.includes(h.name)) list.push(h.name);
-            if (!allHosts.includes(h.name)) allHosts.push(h.name);
-        }
         await applyNodeLabels(lab.manager.docker, next.hosts.map((h) => ({ name: h.name, labels: { ...h.labels } })), { timeoutMs: 60_000 });
         nodesSpec = renderNodes();
         await createStackSecrets(lab, nodesSpec, { bootnodeKey, signerKeys, signerPasswords }, { onlyMissing: true });
@@ -319,9 +334,15 @@ export async function deployNetwork(lab: Lab, opts: DeployOptions = {}): Promise
         signerAddresses,
         enode,
         bootSpec,
-        nodeHosts,
-        minerHosts,
-        allHosts,
+        get nodeHosts() {
+            return plan().nodeHosts;
+        },
+        get minerHosts() {
+            return plan().minerHosts;
+        },
+        get allHosts() {
+            return plan().allHosts;
+        },
         bootnodeService,
         serviceOf,
         rpcUrl: (h) => `http://${ipOf(h)}:${config.ports.rpc}/`,

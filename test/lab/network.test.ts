@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { JsonRpcProvider, Wallet, parseEther } from "ethers";
 import { afterAll, describe, expect, it } from "vitest";
-import { enodeFromNodeKey, parseEnode, signerAddress } from "../../components/chain";
+import { enodeFromNodeKey, parseEnode } from "../../components/chain";
 import { resolveConfig } from "../../components/config";
 import type { GethSwarmConfig } from "../../components/config/types";
 import { applyNodeLabels, enodeNodeId, readBootnodeEnode, verifyBootnodeEnode } from "../../components/swarm";
@@ -22,12 +22,12 @@ import {
     nodesStackSpec,
     writeComposeBundle,
 } from "../../stacks";
-import { RpcError, gethConsole, hexToNumber, randomKeyHex, randomPassword, rpc, taskContainer } from "./chain";
+import { RpcError, gethConsole, hexToNumber, rpc, taskContainer } from "./chain";
 import { describeLeftovers, isEmpty, listLeftovers } from "./cleanup";
 import { Lab, startLab, waitFor } from "./hosts";
 import { discv4Ping, tcpConnect } from "./probes";
 import { mergeResults } from "./results";
-import { createStackSecrets, deploySpec } from "./deploy";
+import { createStackSecrets, deploySpec, hostsOf, newStackKeys } from "./deploy";
 
 const BLOCK_PERIOD = 2;
 const IPC = `${DATA_DIR}/geth.ipc`;
@@ -44,12 +44,8 @@ const config: GethSwarmConfig = resolveConfig({
     blockPeriod: BLOCK_PERIOD,
     prefundAccounts: [funded.address],
 });
-const bootnodeKey = randomKeyHex();
-const signerKeys = Array.from({ length: config.chain.signerCount }, () => randomKeyHex());
-const signerPasswords = signerKeys.map(() => randomPassword());
-const signerAddresses = signerKeys.map((k) => signerAddress(k));
-const nodeHosts = config.hosts.filter((h) => h.class !== "miner").map((h) => h.name);
-const minerHosts = config.hosts.filter((h) => h.class === "miner").map((h) => h.name);
+const { bootnodeKey, signerKeys, signerPasswords, signerAddresses } = newStackKeys(config.chain.signerCount);
+const { nodeHosts, minerHosts } = hostsOf(config);
 
 /** Every piece of key material, in the spellings it could leak in. */
 function needles(): string[] {

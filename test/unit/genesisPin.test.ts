@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { signerAddress } from "../../components/chain/secp256k1";
 import { resolveConfig } from "../../components/config";
-import { GenesisFacts, genesisChangeProblem, genesisHash, genesisPinProvider, renderGenesis } from "../../stacks";
+import { GenesisFacts, genesisChangeProblem, genesisFacts, genesisPinProvider, renderGenesis } from "../../stacks";
 
 const key = (i: number) => (i + 1).toString(16).padStart(2, "0").repeat(32);
 const addresses = (n: number) => Array.from({ length: n }, (_, i) => signerAddress(key(i)));
@@ -9,15 +9,7 @@ const addresses = (n: number) => Array.from({ length: n }, (_, i) => signerAddre
 /** The facts of the genesis the nodes stack renders for these settings and genesis signers. */
 function facts(raw: Record<string, unknown>, signers: string[]): GenesisFacts {
     const c = resolveConfig(raw);
-    return {
-        hash: genesisHash(renderGenesis(c, signers)),
-        chainId: c.chain.chainId,
-        blockPeriod: c.chain.blockPeriod,
-        epoch: c.chain.epoch,
-        gasLimit: c.chain.gasLimit.toString(),
-        signers,
-        alloc: Object.fromEntries(c.chain.prefundAccounts.map((a) => [a, c.chain.prefundBalanceWei.toString()])),
-    };
+    return genesisFacts(c, renderGenesis(c, signers), signers);
 }
 
 const base = facts({}, addresses(1));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { countByType, installProgramMocks, mockedSwarmNetworkId, settle, valueOf } from "./programMocks";
+import { countByType, installProgramMocks, settle, valueOf } from "./programMocks";
+import { expectNetworksBySwarmId } from "./programExpect";
 
 const resources = installProgramMocks("local", {
     "geth-swarm:target": "local",
@@ -44,19 +45,6 @@ describe("the program, local target (Pulumi.local.yaml)", async () => {
     });
 
     it("gives every service its networks by swarm ID: the host network's read by each stack from the manager, the overlay's from its resource", () => {
-        const reads = resources.filter((r) => r.type === "pulumi-nodejs:dynamic/geth-swarm:SwarmNetworkId");
-        expect(reads.map((r) => [r.name, r.inputs.name]).sort()).toEqual([
-            ["geth-boot-host-network", "host"],
-            ["geth-nodes-host-network", "host"],
-        ]);
-        const overlays = resources.filter((r) => r.type === "docker:index/network:Network" && r.name.startsWith("geth-boot-"));
-        expect(overlays.map((r) => [r.name, r.inputs.name])).toEqual([["geth-boot-network-default", "boot_default"]]);
-        const services = resources.filter((r) => r.type === "docker:index/service:Service");
-        expect(Object.fromEntries(services.map((s) => [s.inputs.name, s.inputs.taskSpec.networksAdvanceds]))).toEqual({
-            boot_bootnode: [{ id: mockedSwarmNetworkId("host") }],
-            boot_visualizer: [{ id: "geth-boot-network-default-id" }],
-            nodes_node: [{ id: mockedSwarmNetworkId("host") }],
-            nodes_miner: [{ id: mockedSwarmNetworkId("host") }],
-        });
+        expectNetworksBySwarmId(resources);
     });
 });
