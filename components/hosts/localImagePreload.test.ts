@@ -88,7 +88,7 @@ describe("LocalImagePreload provider", () => {
     it("stores a fingerprint without key material, and copies again when images, hosts or triggers change", async () => {
         const fp = preloadFingerprint(inputs);
         expect(fp).not.toContain("KEY-PEM");
-        const olds = { imageIds: { [GETH]: "sha256:geth" }, fingerprint: fp };
+        const olds = { ...inputs, imageIds: { [GETH]: "sha256:geth" }, fingerprint: fp };
         expect((await localImagePreloadProvider.diff!("id", olds, inputs)).changes).toBe(false);
         expect((await localImagePreloadProvider.diff!("id", olds, { ...inputs, images: [GETH, TOOLS] })).changes).toBe(true);
         expect((await localImagePreloadProvider.diff!("id", olds, { ...inputs, triggers: ["c2"] })).changes).toBe(true);

@@ -5,10 +5,12 @@
  * API (dockerode `getImage(name).get()` → `loadImage(stream)`); nothing touches the disk.
  * An image a host already has (same image id) is skipped, so re-runs are cheap.
  *
- * Runs during `pulumi up` (create/update), never during preview.
+ * Runs during `pulumi up` (create/update), never during preview. `pulumi refresh` checks
+ * that every host still has every image; when one does not, the next `pulumi up` copies again.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type Dockerode from "dockerode";
+import { dynamicResourceUrn, runOnChangeProvider } from "../swarm/dynamic";
 import { connectDocker } from "../swarm/form";
 import type { DockerEndpoint } from "./types";
 
@@ -42,8 +44,6 @@ interface PlainInputs {
 interface Outs {
     /** Image id of every copied image, by reference. */
     imageIds: Record<string, string>;
-    /** Images, target names and API hosts, triggers: no key material. */
-    fingerprint: string;
 }
 
 /** The part of the inputs whose change copies again. Carries no key material. */
@@ -76,6 +76,7 @@ export async function copyImages(
     targets: readonly { name: string; engine: ImageEngine }[],
     images: readonly string[],
     timeoutMs: number,
+    onProgress: (message: string) => void = () => {},
 ): Promise<Record<string, string>> {
     const work = async (): Promise<Record<string, string>> => {
         const ids: Record<string, string> = {};
@@ -97,6 +98,7 @@ export async function copyImages(
                         () => false,
                     );
                     if (has) continue;
+                    onProgress(`copying ${image} into ${t.name}`);
                     try {
                         const out = await readAll(await t.engine.loadImage(await source.getImage(image).get()));
                         const failed = out
@@ -133,33 +135,49 @@ export async function copyImages(
     }
 }
 
-async function run(i: PlainInputs): Promise<Outs> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const Docker = require("dockerode") as typeof Dockerode;
-    const source = i.source ? connectDocker(i.source) : new Docker();
-    const targets = i.targets.map((t) => ({ name: t.name, engine: connectDocker(t.endpoint) as unknown as ImageEngine }));
-    const imageIds = await copyImages(source as unknown as ImageEngine, targets, i.images, (i.timeoutSeconds ?? 1800) * 1000);
-    return { imageIds, fingerprint: preloadFingerprint(i) };
+/** Which of `images` a target lacks, or has with another id than `ids` says. */
+async function missingImages(engine: ImageEngine, ids: Record<string, string>): Promise<string[]> {
+    const missing: string[] = [];
+    for (const [image, id] of Object.entries(ids)) {
+        const has = await engine.getImage(image).inspect().then(
+            (x) => (x as { Id?: string }).Id === id,
+            () => false,
+        );
+        if (!has) missing.push(image);
+    }
+    return missing;
 }
 
 /** The dynamic provider. Exported for tests; programs use {@link LocalImagePreload}. */
-export const localImagePreloadProvider: pulumi.dynamic.ResourceProvider<PlainInputs, Outs> = {
-    async diff(_id: string, olds: Outs, news: PlainInputs): Promise<pulumi.dynamic.DiffResult> {
-        return { changes: olds.fingerprint !== preloadFingerprint(news), replaces: [], deleteBeforeReplace: false };
-    },
-    async create(inputs: PlainInputs): Promise<pulumi.dynamic.CreateResult<Outs>> {
-        const outs = await run(inputs);
+export const localImagePreloadProvider = runOnChangeProvider<PlainInputs, Outs>({
+    fingerprint: preloadFingerprint,
+    id: (i) => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { createHash } = require("crypto") as typeof import("crypto");
-        return { id: `preload-${createHash("sha256").update(outs.fingerprint).digest("hex").slice(0, 16)}`, outs };
+        return `preload-${createHash("sha256").update(preloadFingerprint(i)).digest("hex").slice(0, 16)}`;
     },
-    async update(_id: string, _olds: Outs, news: PlainInputs): Promise<pulumi.dynamic.UpdateResult<Outs>> {
-        return { outs: await run(news) };
+    async run(i, progress) {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const Docker = require("dockerode") as typeof Dockerode;
+        const source = i.source ? connectDocker(i.source) : new Docker();
+        const targets = i.targets.map((t) => ({ name: t.name, engine: connectDocker(t.endpoint) as unknown as ImageEngine }));
+        return { imageIds: await copyImages(source as unknown as ImageEngine, targets, i.images, (i.timeoutSeconds ?? 1800) * 1000, progress) };
     },
-    async delete(): Promise<void> {
-        // The images go away with the hosts' data volumes.
+    async observe(state) {
+        if (!state.imageIds || !state.targets) return {};
+        const drift: string[] = [];
+        for (const t of state.targets) {
+            try {
+                const missing = await missingImages(connectDocker(t.endpoint, { timeoutMs: 30_000 }) as unknown as ImageEngine, state.imageIds);
+                if (missing.length > 0) drift.push(`${t.name} lacks ${missing.join(", ")}`);
+            } catch (e) {
+                drift.push(`${t.name}: ${message(e)}`);
+            }
+        }
+        return drift.length > 0 ? { drift: `images: ${drift.join("; ")}` } : {};
     },
-};
+    // The images go away with the hosts' data volumes.
+});
 
 /** Copies images from your engine into each local swarm host during `pulumi up`. */
 export class LocalImagePreload extends pulumi.dynamic.Resource {
@@ -176,10 +194,12 @@ export class LocalImagePreload extends pulumi.dynamic.Resource {
                 source: args.source,
                 triggers: args.triggers,
                 timeoutSeconds: args.timeoutSeconds,
+                progressUrn: dynamicResourceUrn("LocalImagePreload", name, opts),
                 imageIds: undefined,
                 fingerprint: undefined,
             },
-            opts,
+            // The targets' endpoints carry the client TLS key.
+            { ...opts, additionalSecretOutputs: ["targets", "source"] },
             "geth-swarm",
             "LocalImagePreload",
         );

@@ -6,6 +6,8 @@ export interface BootnodeOptions {
     readonly timeoutMs: number;
     readonly initialDelayMs?: number;
     readonly maxDelayMs?: number;
+    /** Told what was seen after each attempt that did not find the enode yet. Default: nothing. */
+    readonly onProgress?: (message: string) => void;
 }
 
 /** Thrown when the bootnode does not report an enode URL in time. */
@@ -98,7 +100,15 @@ export function enodesInLogs(text: string): { time: number; enode: string }[] {
  */
 export async function readBootnodeEnode(docker: DockerApi, serviceName: string, opts: BootnodeOptions): Promise<string> {
     const seen = new LastSeen("nothing yet");
-    const enode = await pollUntil(async ({ bound }) => {
+    const enode = await pollUntil(async (ctx) => {
+        const found = await attempt(ctx);
+        if (found === undefined) opts.onProgress?.(`waiting for ${serviceName} to print its enode URL: ${seen}`);
+        return found;
+    }, opts);
+    if (enode === undefined) throw new BootnodeNoAnswerError(serviceName, String(seen), opts.timeoutMs);
+    return enode;
+
+    async function attempt({ bound }: { bound: <U>(p: Promise<U>, what: string) => Promise<U> }): Promise<string | undefined> {
         let tasks: SwarmTask[];
         try {
             const answer: unknown = await bound(docker.listTasks({ filters: { service: [serviceName] } }), "GET /tasks");
@@ -134,9 +144,7 @@ export async function readBootnodeEnode(docker: DockerApi, serviceName: string, 
         }
         found.sort((a, b) => (Number.isNaN(a.time) ? 0 : a.time) - (Number.isNaN(b.time) ? 0 : b.time));
         return found[found.length - 1].enode;
-    }, opts);
-    if (enode === undefined) throw new BootnodeNoAnswerError(serviceName, String(seen), opts.timeoutMs);
-    return enode;
+    }
 }
 
 /** Result of {@link verifyBootnodeEnode}. */

@@ -10,6 +10,8 @@ export interface WaitForChainOptions {
     readonly requestTimeoutMs?: number;
     readonly initialDelayMs?: number;
     readonly maxDelayMs?: number;
+    /** Told what every node answered after each round that did not find them all ready. Default: nothing. */
+    readonly onProgress?: (message: string) => void;
 }
 
 /** What one RPC endpoint last answered. */
@@ -108,7 +110,11 @@ export async function waitForChain(rpcUrls: readonly string[], opts: WaitForChai
                     else if (!onlyCutOff || s.error === undefined) s.error = errors.join("; ");
                 }),
             );
-            return states.every((s) => ready(s, opts.chainId)) ? true : undefined;
+            if (states.every((s) => ready(s, opts.chainId))) return true;
+            opts.onProgress?.(
+                `waiting for chain ${opts.chainId} (chain id, peers, head advancing): ${states.map((s) => `${s.url} ${ready(s, opts.chainId) ? "ready" : describe(s, opts.chainId)}`).join("; ")}`,
+            );
+            return undefined;
         }, { timeoutMs: opts.timeoutMs, initialDelayMs: opts.initialDelayMs ?? 1000, maxDelayMs: opts.maxDelayMs });
         if (!done) throw new ChainNotReadyError(states.map((s) => ({ ...s })), opts.chainId, opts.timeoutMs);
         return states.map((s) => ({ ...s }));

@@ -1,14 +1,19 @@
 /**
  * `SwarmFormation`: a Pulumi dynamic resource that forms the swarm ({@link formSwarm}) when
  * it is created (`pulumi up`), never during `pulumi preview`. A re-run (update) is
- * idempotent: nodes already in the swarm are left alone, new ones are joined.
+ * idempotent: nodes already in the swarm are left alone, new ones are joined. `pulumi
+ * refresh` checks that every host is still a Ready node of the same swarm with its role;
+ * when one is not, the next `pulumi up` runs the formation again.
  *
  * The provider runs in Pulumi's dynamic-provider process from a serialised closure: it
  * captures only `formSwarm` and `connectDocker`, and loads dockerode itself at run time.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { DockerEndpoint } from "../hosts/types";
+import { dynamicResourceUrn, runOnChangeProvider } from "./dynamic";
 import { connectDocker, formSwarm } from "./form";
+import { listSwarmNodes, swarmMembershipDrift } from "./labels";
+import { errorMessage, withTimeout } from "./poll";
 
 /** One host of the swarm to form, as the formation needs to reach it. */
 export interface SwarmFormationHost {
@@ -45,12 +50,10 @@ interface PlainInputs {
     timeoutSeconds?: number;
     triggers?: string[];
 }
-/** What the provider stores as outputs: never an endpoint (they carry key material). */
+/** The formation's outputs (the state also keeps the inputs, the endpoints as secrets). */
 interface Outs {
     clusterId: string;
     nodeIds: Record<string, string>;
-    /** Names, roles, addresses, API hosts and triggers: no key material. */
-    fingerprint: string;
 }
 
 /** The part of the inputs whose change re-runs the formation. Carries no key material. */
@@ -61,37 +64,39 @@ export function formationFingerprint(inputs: { hosts: PlainHost[]; triggers?: st
     });
 }
 
-async function run(inputs: PlainInputs): Promise<Outs> {
-    const hosts = inputs.hosts;
-    if (hosts.length === 0 || hosts[0].role !== "manager") {
-        throw new Error(`SwarmFormation: the first host must be a manager (got ${hosts[0]?.name ?? "no host"} as ${hosts[0]?.role ?? "-"}).`);
-    }
-    const timeoutMs = (inputs.timeoutSeconds ?? 300) * 1000;
-    const at = (h: PlainHost) => ({ name: h.name, advertiseAddr: h.advertiseAddr, docker: connectDocker(h.endpoint, { timeoutMs: 30_000 }) });
-    const r = await formSwarm({
-        manager: at(hosts[0]),
-        others: hosts.slice(1).map((h) => ({ ...at(h), role: h.role })),
-        timeoutMs,
-    });
-    return { clusterId: r.clusterId, nodeIds: r.nodeIds, fingerprint: formationFingerprint(inputs) };
-}
-
 /** The dynamic provider. Exported for tests; programs use {@link SwarmFormation}. */
-export const swarmFormationProvider: pulumi.dynamic.ResourceProvider<PlainInputs, Outs> = {
-    async diff(_id: string, olds: Outs, news: PlainInputs): Promise<pulumi.dynamic.DiffResult> {
-        return { changes: olds.fingerprint !== formationFingerprint(news), replaces: [], deleteBeforeReplace: false };
+export const swarmFormationProvider = runOnChangeProvider<PlainInputs, Outs>({
+    fingerprint: formationFingerprint,
+    id: (_i, o) => o.clusterId,
+    async run(inputs, progress) {
+        const hosts = inputs.hosts;
+        if (hosts.length === 0 || hosts[0].role !== "manager") {
+            throw new Error(`SwarmFormation: the first host must be a manager (got ${hosts[0]?.name ?? "no host"} as ${hosts[0]?.role ?? "-"}).`);
+        }
+        const timeoutMs = (inputs.timeoutSeconds ?? 300) * 1000;
+        const at = (h: PlainHost) => ({ name: h.name, advertiseAddr: h.advertiseAddr, docker: connectDocker(h.endpoint, { timeoutMs: 30_000 }) });
+        const r = await formSwarm({
+            manager: at(hosts[0]),
+            others: hosts.slice(1).map((h) => ({ ...at(h), role: h.role })),
+            timeoutMs,
+            log: progress,
+        });
+        return { clusterId: r.clusterId, nodeIds: r.nodeIds };
     },
-    async create(inputs: PlainInputs): Promise<pulumi.dynamic.CreateResult<Outs>> {
-        const outs = await run(inputs);
-        return { id: outs.clusterId, outs };
+    async observe(state) {
+        const manager = state.hosts?.[0];
+        if (!manager?.endpoint) return {};
+        try {
+            const docker = connectDocker(manager.endpoint, { timeoutMs: 30_000 });
+            const swarm = (await withTimeout(docker.swarmInspect(), 60_000, "GET /swarm")) as { ID?: string };
+            if (swarm.ID !== state.clusterId) return { drift: `${manager.name} manages swarm ${swarm.ID ?? "?"}, not ${state.clusterId}` };
+            const drift = swarmMembershipDrift(await listSwarmNodes(docker, 60_000), state.hosts);
+            return drift.length > 0 ? { drift: `swarm members: ${drift.join(", ")}` } : {};
+        } catch (e) {
+            return { drift: `the swarm manager ${manager.name} (${manager.endpoint.host}) did not answer: ${errorMessage(e)}` };
+        }
     },
-    async update(_id: string, _olds: Outs, news: PlainInputs): Promise<pulumi.dynamic.UpdateResult<Outs>> {
-        return { outs: await run(news) };
-    },
-    async delete(): Promise<void> {
-        // Nothing to undo: the swarm lives in the hosts' engines and goes away with them.
-    },
-};
+});
 
 /**
  * Forms the swarm over the hosts' Docker APIs during `pulumi up` (init on `hosts[0]`,
@@ -108,8 +113,12 @@ export class SwarmFormation extends pulumi.dynamic.Resource {
         super(
             swarmFormationProvider,
             name,
-            { hosts: args.hosts, timeoutSeconds: args.timeoutSeconds, triggers: args.triggers, clusterId: undefined, nodeIds: undefined, fingerprint: undefined },
-            opts,
+            {
+                hosts: args.hosts, timeoutSeconds: args.timeoutSeconds, triggers: args.triggers, progressUrn: dynamicResourceUrn("SwarmFormation", name, opts),
+                clusterId: undefined, nodeIds: undefined, fingerprint: undefined,
+            },
+            // The hosts' endpoints carry the client TLS key.
+            { ...opts, additionalSecretOutputs: ["hosts"] },
             "geth-swarm",
             "SwarmFormation",
         );

@@ -8,7 +8,7 @@ export { connectDocker, dockerOptions, formSwarm, SwarmFormationError, SWARM_POR
 export type { FormManager, FormNode, FormSwarmOptions, SwarmEngine, SwarmFormationResult } from "./form";
 export { pollUntil, formatDuration } from "./poll";
 export type { PollOptions } from "./poll";
-export { applyNodeLabels, SwarmNodesNotReadyError } from "./labels";
+export { applyNodeLabels, listSwarmNodes, nodeLabelDrift, swarmMembershipDrift, SwarmNodesNotReadyError } from "./labels";
 export type { ApplyNodeLabelsOptions, HostLabels, NodeLabelResult, OwnedLabels } from "./labels";
 export {
     BootnodeEnodeMismatchError, BootnodeNoAnswerError, demuxDockerLogs, enodeNodeId, enodesInLogs, parseDockerTime,

@@ -29,6 +29,8 @@ export interface ApplyNodeLabelsOptions {
     /** First pause between polls. Default 250 ms (backoff x1.6 up to 5 s). */
     readonly initialDelayMs?: number;
     readonly maxDelayMs?: number;
+    /** Told which hosts are not Ready swarm nodes yet, after each poll that found some. Default: nothing. */
+    readonly onProgress?: (message: string) => void;
 }
 
 /** What {@link applyNodeLabels} did for one host. */
@@ -133,7 +135,9 @@ export async function applyNodeLabels(
             lastSeen = nodes;
             const found = hosts.map((h) => findNode(nodes, h.name));
             missing = found.filter((f): f is string => typeof f === "string");
-            return missing.length === 0 ? (found as SwarmNode[]) : undefined;
+            if (missing.length === 0) return found as SwarmNode[];
+            opts.onProgress?.(`waiting for Ready swarm nodes: ${missing.join(", ")}`);
+            return undefined;
         },
         opts,
     );
@@ -178,4 +182,37 @@ export async function applyNodeLabels(
         }
     }
     return results;
+}
+
+/** `GET /nodes`, bounded: the swarm's nodes, or an error naming what came instead. */
+export async function listSwarmNodes(docker: Pick<DockerApi, "listNodes">, timeoutMs: number): Promise<SwarmNode[]> {
+    return asNodeList(await withTimeout(docker.listNodes(), timeoutMs, "GET /nodes"));
+}
+
+/**
+ * The hosts whose swarm node does not carry the labels {@link applyNodeLabels} would set
+ * (with `owned`), or is not a single Ready node, each with why. Empty when every host's does.
+ */
+export function nodeLabelDrift(nodes: readonly SwarmNode[], hosts: readonly HostLabels[], owned?: OwnedLabels): string[] {
+    return hosts.flatMap((h) => {
+        const node = findNode(nodes, h.name);
+        if (typeof node === "string") return [node];
+        const want = desiredLabels(node, h.labels, owned);
+        if (!want) return [];
+        const have = node.Spec.Labels ?? {};
+        const differ = [...new Set([...Object.keys(want), ...Object.keys(have)])].filter((k) => want[k] !== have[k]).sort();
+        return [`${h.name} (labels ${differ.join(", ")} differ)`];
+    });
+}
+
+/**
+ * The hosts that are not a single Ready swarm node with the given role, each with why.
+ * Empty when the swarm has every host as planned.
+ */
+export function swarmMembershipDrift(nodes: readonly SwarmNode[], hosts: readonly { name: string; role: string }[]): string[] {
+    return hosts.flatMap((h) => {
+        const node = findNode(nodes, h.name);
+        if (typeof node === "string") return [node];
+        return node.Spec.Role === h.role ? [] : [`${h.name} (a ${node.Spec.Role ?? "?"}, planned as a ${h.role})`];
+    });
 }

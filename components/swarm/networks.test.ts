@@ -10,6 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DockerNetworkApi } from "./api";
+import { expectSmallProviderClosure } from "./closure.fixtures";
 import { SwarmNetworkNotFoundError, swarmNetworkId } from "./networks";
 import { swarmNetworkIdProvider } from "./resources";
 
@@ -130,17 +131,27 @@ describe("swarmNetworkId through dockerode", () => {
 });
 
 describe("SwarmNetworkId provider", () => {
-    it("reads the ID on create; stores the name and the ID only (never the endpoint)", async () => {
+    it("reads the ID on create; keeps the inputs for refresh (the resource stores the endpoint as a secret) and a fingerprint of the name only", async () => {
         const m = await manager();
-        const created = await swarmNetworkIdProvider.create({ endpoint: { host: `unix://${m.socket}` }, name: "host", timeoutSeconds: 2 });
-        expect(created).toEqual({ id: SWARM_HOST.Id, outs: { name: "host", networkId: SWARM_HOST.Id } });
-        expect(JSON.stringify(created.outs)).not.toContain(m.socket);
+        const endpoint = { host: `unix://${m.socket}` };
+        const created = await swarmNetworkIdProvider.create({ endpoint, name: "host", timeoutSeconds: 2 });
+        expect(created).toEqual({ id: SWARM_HOST.Id, outs: { endpoint, name: "host", timeoutSeconds: 2, networkId: SWARM_HOST.Id, fingerprint: "host" } });
         expect(m.urls).toEqual(["GET /networks/host?scope=swarm"]);
     });
 
+    it("refresh reads the ID again; a manager that no longer answers is drift", async () => {
+        const m = await manager();
+        const state = { endpoint: { host: `unix://${m.socket}` }, name: "host", timeoutSeconds: 0.5, networkId: SWARM_HOST.Id, fingerprint: "host" };
+        expect(await swarmNetworkIdProvider.read!(SWARM_HOST.Id, state)).toEqual({ id: SWARM_HOST.Id, props: state });
+        const gone = { ...state, endpoint: { host: `unix://${path.join(dir, "gone.sock")}` } };
+        const read = await swarmNetworkIdProvider.read!(SWARM_HOST.Id, gone);
+        expect(read.props!.fingerprint).toMatch(/^drift: swarm network host: unix:\/\/.*gone\.sock: no swarm network host within 500ms/);
+        expect((await swarmNetworkIdProvider.diff!(SWARM_HOST.Id, read.props!, { endpoint: gone.endpoint, name: "host" })).changes).toBe(true);
+    });
+
     it("diff: the same name is no change (the swarm ID of a network stays); another name replaces", async () => {
-        const olds = { name: "host", networkId: SWARM_HOST.Id };
         const endpoint = { host: "tcp://203.0.113.7:2376", caPem: "CA", certPem: "CERT", keyPem: "KEY" };
+        const olds = { endpoint, name: "host", networkId: SWARM_HOST.Id, fingerprint: "host" };
         expect(await swarmNetworkIdProvider.diff!(SWARM_HOST.Id, olds, { endpoint, name: "host", timeoutSeconds: 600 })).toEqual({
             changes: false,
             replaces: [],
@@ -163,14 +174,12 @@ describe("SwarmNetworkId provider", () => {
         expect((err as Error).message).toMatch(new RegExp(`^unix://${dir}/nothing\\.sock: no swarm network host within 200ms; last seen: GET /networks/host\\?scope=swarm failed: .*ENOENT`));
     });
 
-    it("serialises to a small closure that loads dockerode at run time and nothing of Pulumi", async () => {
+    it("serialises to a small closure that loads dockerode at run time and of Pulumi only the engine log client", async () => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { serializeFunction } = require("@pulumi/pulumi/runtime/closure/serializeClosure") as {
             serializeFunction(f: () => unknown, o: { allowSecrets: boolean }): Promise<{ text: string }>;
         };
         const { text } = await serializeFunction(() => swarmNetworkIdProvider, { allowSecrets: true });
-        expect(text.length).toBeLessThan(40_000);
-        expect(text).toMatch(/require\("dockerode"\)/);
-        expect(text).not.toMatch(/require\("@pulumi/);
+        expectSmallProviderClosure(text, "dockerode");
     });
 });

@@ -2,21 +2,31 @@
  * Pulumi dynamic resources over the plain functions of this folder, so `pulumi up` runs
  * them at the right point of the deployment (never during `pulumi preview`):
  * {@link SwarmNodeLabels}, {@link SwarmNetworkId}, {@link BootnodeEnodeCheck} and {@link ChainReady}.
+ * Each is a {@link runOnChangeProvider}: it runs again when its fingerprint changes, reports
+ * what it waits for while it runs, and `pulumi refresh` observes whether what it checked
+ * or set still holds.
  *
- * Each provider is serialised into Pulumi's dynamic-provider process: it captures only
- * the function it calls and `connectDocker`. Outputs never carry the Docker endpoint (its
- * TLS key is secret); the inputs that carry it should be passed as Pulumi secrets.
+ * The state keeps the inputs the observation needs, the Docker endpoint among them: the
+ * engine stores it as a secret (the input is one; `additionalSecretOutputs` says so too).
+ * Fingerprints carry no key material.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { DockerEndpoint } from "../hosts/types";
 import { verifyBootnodeEnode } from "./bootnode";
 import { waitForChain } from "./chain";
+import { dynamicResourceUrn, runOnChangeProvider } from "./dynamic";
 import { connectDocker } from "./form";
-import { applyNodeLabels } from "./labels";
+import { applyNodeLabels, listSwarmNodes, nodeLabelDrift } from "./labels";
 import { swarmNetworkId } from "./networks";
+import { errorMessage } from "./poll";
 
 const DEFAULT_TIMEOUT_SECONDS = 600;
 const API_TIMEOUT_MS = 30_000;
+/** Bound of what `pulumi refresh` observes per resource: a minute, or the resource's own bound when shorter. */
+const OBSERVE_TIMEOUT_MS = 60_000;
+const observeTimeoutMs = (timeoutSeconds: number | undefined) => Math.min(OBSERVE_TIMEOUT_MS, (timeoutSeconds ?? Infinity) * 1000);
+/** Outputs that hold the Docker endpoint (its TLS key): stored encrypted. */
+const ENDPOINT_SECRET: pulumi.CustomResourceOptions = { additionalSecretOutputs: ["endpoint"] };
 
 // ------------------------------------------------------------------------------------------
 // Node labels
@@ -43,43 +53,38 @@ interface LabelInputs {
 }
 interface LabelOuts {
     nodeIds: Record<string, string>;
-    /** Host names and labels: what, when changed, makes the labels be applied again. */
-    fingerprint: string;
-}
-
-function labelFingerprint(inputs: LabelInputs): string {
-    return JSON.stringify([inputs.hosts.map((h) => [h.name, Object.entries(h.labels).sort()]), inputs.owned ?? {}]);
-}
-
-async function runLabels(inputs: LabelInputs): Promise<LabelOuts> {
-    const docker = connectDocker(inputs.endpoint, { timeoutMs: API_TIMEOUT_MS });
-    const results = await applyNodeLabels(docker, inputs.hosts, {
-        timeoutMs: (inputs.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
-        owned: inputs.owned,
-    });
-    return { nodeIds: Object.fromEntries(results.map((r) => [r.host, r.nodeId])), fingerprint: labelFingerprint(inputs) };
 }
 
 /** The dynamic provider of {@link SwarmNodeLabels}. Exported for tests. */
-export const swarmNodeLabelsProvider: pulumi.dynamic.ResourceProvider<LabelInputs, LabelOuts> = {
-    async diff(_id: string, olds: LabelOuts, news: LabelInputs): Promise<pulumi.dynamic.DiffResult> {
-        return { changes: olds.fingerprint !== labelFingerprint(news), replaces: [], deleteBeforeReplace: false };
+export const swarmNodeLabelsProvider = runOnChangeProvider<LabelInputs, LabelOuts>({
+    // Host names and labels: what, when changed, makes the labels be applied again.
+    fingerprint: (i) => JSON.stringify([i.hosts.map((h) => [h.name, Object.entries(h.labels).sort()]), i.owned ?? {}]),
+    id: (i) => `labels-${i.hosts.map((h) => h.name).join(",")}`.slice(0, 200),
+    async run(i, progress) {
+        const docker = connectDocker(i.endpoint, { timeoutMs: API_TIMEOUT_MS });
+        const results = await applyNodeLabels(docker, i.hosts, {
+            timeoutMs: (i.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
+            owned: i.owned,
+            onProgress: progress,
+        });
+        return { nodeIds: Object.fromEntries(results.map((r) => [r.host, r.nodeId])) };
     },
-    async create(inputs: LabelInputs): Promise<pulumi.dynamic.CreateResult<LabelOuts>> {
-        const outs = await runLabels(inputs);
-        return { id: `labels-${inputs.hosts.map((h) => h.name).join(",")}`.slice(0, 200), outs };
+    async observe(state) {
+        if (!state.endpoint) return {};
+        try {
+            const nodes = await listSwarmNodes(connectDocker(state.endpoint, { timeoutMs: API_TIMEOUT_MS }), observeTimeoutMs(state.timeoutSeconds));
+            const drift = nodeLabelDrift(nodes, state.hosts, state.owned);
+            return drift.length > 0 ? { drift: `node labels: ${drift.join(", ")}` } : {};
+        } catch (e) {
+            return { drift: `node labels: the manager ${state.endpoint.host} did not list its nodes: ${errorMessage(e)}` };
+        }
     },
-    async update(_id: string, _olds: LabelOuts, news: LabelInputs): Promise<pulumi.dynamic.UpdateResult<LabelOuts>> {
-        return { outs: await runLabels(news) };
-    },
-    async delete(): Promise<void> {
-        // Labels go away with the swarm nodes; removing them earlier would only strand tasks.
-    },
-};
+});
 
 /**
  * Waits until every host is a Ready swarm node, then sets its node labels (placement
  * constraints of the stacks depend on them). Give it `dependsOn` the hosts.
+ * `pulumi refresh` finds labels that were changed by hand; the next `pulumi up` sets them again.
  */
 export class SwarmNodeLabels extends pulumi.dynamic.Resource {
     // `declare`: a class field would be set to undefined after the base constructor set the output.
@@ -90,8 +95,11 @@ export class SwarmNodeLabels extends pulumi.dynamic.Resource {
         super(
             swarmNodeLabelsProvider,
             name,
-            { endpoint: args.endpoint, hosts: args.hosts, timeoutSeconds: args.timeoutSeconds, owned: args.owned, nodeIds: undefined, fingerprint: undefined },
-            opts,
+            {
+                endpoint: args.endpoint, hosts: args.hosts, timeoutSeconds: args.timeoutSeconds, owned: args.owned,
+                progressUrn: dynamicResourceUrn("SwarmNodeLabels", name, opts), nodeIds: undefined, fingerprint: undefined,
+            },
+            { ...opts, ...ENDPOINT_SECRET },
             "geth-swarm",
             "SwarmNodeLabels",
         );
@@ -116,34 +124,32 @@ interface NetworkIdInputs {
     timeoutSeconds?: number;
 }
 interface NetworkIdOuts {
-    name: string;
     networkId: string;
 }
 
-async function runNetworkId(inputs: NetworkIdInputs): Promise<NetworkIdOuts> {
-    const docker = connectDocker(inputs.endpoint, { timeoutMs: API_TIMEOUT_MS });
-    const networkId = await swarmNetworkId(docker, inputs.name, {
-        timeoutMs: (inputs.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
-        manager: inputs.endpoint.host,
-    });
-    return { name: inputs.name, networkId };
-}
-
 /** The dynamic provider of {@link SwarmNetworkId}. Exported for tests. */
-export const swarmNetworkIdProvider: pulumi.dynamic.ResourceProvider<NetworkIdInputs, NetworkIdOuts> = {
-    async diff(_id: string, olds: NetworkIdOuts, news: NetworkIdInputs): Promise<pulumi.dynamic.DiffResult> {
-        // The swarm ID of a network does not change while the swarm lives: never asked again for the same name.
-        const changes = olds.name !== news.name;
-        return { changes, replaces: changes ? ["name"] : [], deleteBeforeReplace: false };
+export const swarmNetworkIdProvider = runOnChangeProvider<NetworkIdInputs, NetworkIdOuts>({
+    // The swarm ID of a network does not change while the swarm lives: never asked again for the same name.
+    fingerprint: (i) => i.name,
+    id: (_i, o) => o.networkId,
+    replaceOn: (olds, news) => (olds.name !== news.name ? ["name"] : []),
+    async run(i) {
+        const docker = connectDocker(i.endpoint, { timeoutMs: API_TIMEOUT_MS });
+        const networkId = await swarmNetworkId(docker, i.name, { timeoutMs: (i.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000, manager: i.endpoint.host });
+        return { networkId };
     },
-    async create(inputs: NetworkIdInputs): Promise<pulumi.dynamic.CreateResult<NetworkIdOuts>> {
-        const outs = await runNetworkId(inputs);
-        return { id: outs.networkId, outs };
+    async observe(state) {
+        if (!state.endpoint) return {};
+        try {
+            const docker = connectDocker(state.endpoint, { timeoutMs: API_TIMEOUT_MS });
+            const networkId = await swarmNetworkId(docker, state.name, { timeoutMs: observeTimeoutMs(state.timeoutSeconds), manager: state.endpoint.host });
+            // A new ID (the swarm was formed anew) is what the services must now name.
+            return { outs: { networkId } };
+        } catch (e) {
+            return { drift: `swarm network ${state.name}: ${errorMessage(e)}` };
+        }
     },
-    async delete(): Promise<void> {
-        // Only read: the network is not this resource's.
-    },
-};
+});
 
 /**
  * The swarm-scoped ID of a network, read from a swarm manager during `pulumi up` (see
@@ -164,8 +170,11 @@ export class SwarmNetworkId extends pulumi.dynamic.Resource {
         super(
             swarmNetworkIdProvider,
             name,
-            { endpoint: args.endpoint, name: args.name, timeoutSeconds: args.timeoutSeconds, networkId: undefined },
-            opts,
+            {
+                endpoint: args.endpoint, name: args.name, timeoutSeconds: args.timeoutSeconds,
+                progressUrn: dynamicResourceUrn("SwarmNetworkId", name, opts), networkId: undefined, fingerprint: undefined,
+            },
+            { ...opts, ...ENDPOINT_SECRET },
             "geth-swarm",
             "SwarmNetworkId",
         );
@@ -198,40 +207,36 @@ interface EnodeInputs {
 interface EnodeOuts {
     reportedEnode: string;
     nodeId: string;
-    fingerprint: string;
-}
-
-function enodeFingerprint(inputs: EnodeInputs): string {
-    return JSON.stringify([inputs.serviceName, inputs.expectedEnode, inputs.triggers ?? []]);
-}
-
-async function runEnode(inputs: EnodeInputs): Promise<EnodeOuts> {
-    const docker = connectDocker(inputs.endpoint, { timeoutMs: API_TIMEOUT_MS });
-    const r = await verifyBootnodeEnode(docker, inputs.serviceName, inputs.expectedEnode, {
-        timeoutMs: (inputs.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
-    });
-    return { reportedEnode: r.reported, nodeId: r.nodeId, fingerprint: enodeFingerprint(inputs) };
 }
 
 /** The dynamic provider of {@link BootnodeEnodeCheck}. Exported for tests. */
-export const bootnodeEnodeCheckProvider: pulumi.dynamic.ResourceProvider<EnodeInputs, EnodeOuts> = {
-    async diff(_id: string, olds: EnodeOuts, news: EnodeInputs): Promise<pulumi.dynamic.DiffResult> {
-        return { changes: olds.fingerprint !== enodeFingerprint(news), replaces: [], deleteBeforeReplace: false };
+export const bootnodeEnodeCheckProvider = runOnChangeProvider<EnodeInputs, EnodeOuts>({
+    fingerprint: (i) => JSON.stringify([i.serviceName, i.expectedEnode, i.triggers ?? []]),
+    id: (i, o) => `${i.serviceName}-${o.nodeId.slice(0, 16)}`,
+    async run(i, progress) {
+        const docker = connectDocker(i.endpoint, { timeoutMs: API_TIMEOUT_MS });
+        const r = await verifyBootnodeEnode(docker, i.serviceName, i.expectedEnode, {
+            timeoutMs: (i.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
+            onProgress: progress,
+        });
+        return { reportedEnode: r.reported, nodeId: r.nodeId };
     },
-    async create(inputs: EnodeInputs): Promise<pulumi.dynamic.CreateResult<EnodeOuts>> {
-        const outs = await runEnode(inputs);
-        return { id: `${inputs.serviceName}-${outs.nodeId.slice(0, 16)}`, outs };
+    async observe(state) {
+        if (!state.endpoint) return {};
+        try {
+            const docker = connectDocker(state.endpoint, { timeoutMs: API_TIMEOUT_MS });
+            const r = await verifyBootnodeEnode(docker, state.serviceName, state.expectedEnode, { timeoutMs: observeTimeoutMs(state.timeoutSeconds) });
+            return { outs: { reportedEnode: r.reported, nodeId: r.nodeId } };
+        } catch (e) {
+            return { drift: `bootnode ${state.serviceName}: ${errorMessage(e)}` };
+        }
     },
-    async update(_id: string, _olds: EnodeOuts, news: EnodeInputs): Promise<pulumi.dynamic.UpdateResult<EnodeOuts>> {
-        return { outs: await runEnode(news) };
-    },
-    async delete(): Promise<void> {},
-};
+});
 
 /**
  * Reads the enode URL the running bootnode reports (its service logs, through the
  * manager's Docker API) and fails the deployment when its node ID is not the one derived
- * from the node key, or when it reports nothing in time.
+ * from the node key, or when it reports nothing in time. `pulumi refresh` reads it again.
  */
 export class BootnodeEnodeCheck extends pulumi.dynamic.Resource {
     // `declare`: a class field would be set to undefined after the base constructor set the output.
@@ -245,10 +250,10 @@ export class BootnodeEnodeCheck extends pulumi.dynamic.Resource {
             name,
             {
                 endpoint: args.endpoint, serviceName: args.serviceName, expectedEnode: args.expectedEnode,
-                timeoutSeconds: args.timeoutSeconds, triggers: args.triggers,
+                timeoutSeconds: args.timeoutSeconds, triggers: args.triggers, progressUrn: dynamicResourceUrn("BootnodeEnodeCheck", name, opts),
                 reportedEnode: undefined, nodeId: undefined, fingerprint: undefined,
             },
-            opts,
+            { ...opts, ...ENDPOINT_SECRET },
             "geth-swarm",
             "BootnodeEnodeCheck",
         );
@@ -277,36 +282,34 @@ interface ChainInputs {
 interface ChainOuts {
     /** Head block of every URL when it was seen ready. */
     heads: Record<string, number>;
-    fingerprint: string;
 }
 
-function chainFingerprint(inputs: ChainInputs): string {
-    return JSON.stringify([inputs.rpcUrls, inputs.chainId, inputs.triggers ?? []]);
-}
-
-async function runChain(inputs: ChainInputs): Promise<ChainOuts> {
-    const states = await waitForChain(inputs.rpcUrls, { chainId: inputs.chainId, timeoutMs: (inputs.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000 });
-    return { heads: Object.fromEntries(states.map((s) => [s.url, s.head ?? 0])), fingerprint: chainFingerprint(inputs) };
+async function chainHeads(i: ChainInputs, timeoutMs: number, onProgress?: (m: string) => void): Promise<ChainOuts> {
+    const states = await waitForChain(i.rpcUrls, { chainId: i.chainId, timeoutMs, onProgress });
+    return { heads: Object.fromEntries(states.map((s) => [s.url, s.head ?? 0])) };
 }
 
 /** The dynamic provider of {@link ChainReady}. Exported for tests. */
-export const chainReadyProvider: pulumi.dynamic.ResourceProvider<ChainInputs, ChainOuts> = {
-    async diff(_id: string, olds: ChainOuts, news: ChainInputs): Promise<pulumi.dynamic.DiffResult> {
-        return { changes: olds.fingerprint !== chainFingerprint(news), replaces: [], deleteBeforeReplace: false };
+export const chainReadyProvider = runOnChangeProvider<ChainInputs, ChainOuts>({
+    fingerprint: (i) => JSON.stringify([i.rpcUrls, i.chainId, i.triggers ?? []]),
+    id: (i) => `chain-${i.chainId}`,
+    run: (i, progress) => chainHeads(i, (i.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000, progress),
+    async observe(state) {
+        try {
+            // The heads stay as they were seen at the deployment: a refresh that finds the chain healthy changes nothing.
+            await chainHeads(state, observeTimeoutMs(state.timeoutSeconds));
+            return {};
+        } catch (e) {
+            return { drift: errorMessage(e) };
+        }
     },
-    async create(inputs: ChainInputs): Promise<pulumi.dynamic.CreateResult<ChainOuts>> {
-        const outs = await runChain(inputs);
-        return { id: `chain-${inputs.chainId}`, outs };
-    },
-    async update(_id: string, _olds: ChainOuts, news: ChainInputs): Promise<pulumi.dynamic.UpdateResult<ChainOuts>> {
-        return { outs: await runChain(news) };
-    },
-    async delete(): Promise<void> {},
-};
+});
 
 /**
  * Waits during `pulumi up` until every node answers with the chain id, has a peer and a
- * head that advances; fails with what each URL answered otherwise.
+ * head that advances; fails with what each URL answered otherwise. `pulumi refresh` asks
+ * again: a chain that is no longer healthy shows as an update, and the next `pulumi up`
+ * waits for it (and fails, saying what each node answers, if it does not recover).
  */
 export class ChainReady extends pulumi.dynamic.Resource {
     // `declare`: a class field would be set to undefined after the base constructor set the output.
@@ -316,7 +319,10 @@ export class ChainReady extends pulumi.dynamic.Resource {
         super(
             chainReadyProvider,
             name,
-            { rpcUrls: args.rpcUrls, chainId: args.chainId, timeoutSeconds: args.timeoutSeconds, triggers: args.triggers, heads: undefined, fingerprint: undefined },
+            {
+                rpcUrls: args.rpcUrls, chainId: args.chainId, timeoutSeconds: args.timeoutSeconds, triggers: args.triggers,
+                progressUrn: dynamicResourceUrn("ChainReady", name, opts), heads: undefined, fingerprint: undefined,
+            },
             opts,
             "geth-swarm",
             "ChainReady",
