@@ -137,6 +137,8 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
     // --- local target --------------------------------------------------------------------
     { key: "dindImage", type: "string", default: "docker:27.5.1-dind", target: "local",
       description: "Image of the docker-in-docker hosts of the local target." },
+    { key: "dindPrivileges", type: "string", default: "privileged", target: "local",
+      description: "How the local hosts get the rights their Docker engine needs: `privileged` (privileged containers; Docker Desktop, Docker Engine) or `capabilities` (every capability but CAP_SYS_RESOURCE, no seccomp filter, the machine's cgroup tree mounted read-write, each host's containers under the cgroup `/geth-swarm-dind/<container>`; for engines that refuse privileged containers)." },
     { key: "preloadImages", type: "boolean", default: false, target: "local",
       description: "Copy the stack images from your Docker engine into every local host (for machines without registry access)." },
     { key: "localApiPort", type: "integer", default: 12375, target: "local",

@@ -35,6 +35,8 @@ describe("resolveConfig defaults", () => {
         expect(c.hosts[2].signerIndex).toBe(0);
         expect(c.aws).toMatchObject({ vpcCidr: "10.0.0.0/16", zoneCount: 3, natStrategy: "none", privateSubnets: false, rootVolumeSizeGb: 30 });
         expect(c.encryptedOverlay).toBe(true);
+        expect(c.local).toEqual({ dindImage: "docker:27.5.1-dind", dindPrivileges: "privileged", preloadImages: false, apiPort: 12375, rpcBasePort: 18545 });
+        expect(resolveConfig({ dindPrivileges: "capabilities" }).local.dindPrivileges).toBe("capabilities");
     });
 
     it("parses values as `pulumi config` stores them (strings, JSON lists)", () => {
@@ -163,6 +165,7 @@ const BAD: Array<[string, RawConfig, string, RegExp]> = [
     ["NAT without private subnets", { natStrategy: "single" }, "natStrategy", /privateSubnets/],
     ["root volume too small", { rootVolumeSizeGb: 4 }, "rootVolumeSizeGb", /8 to 16384/],
     ["image with spaces", { gethImage: "ethereum client" }, "gethImage", /image reference/],
+    ["dind privileges unknown", { dindPrivileges: "root" }, "dindPrivileges", /`privileged`.*or `capabilities`/],
     ["boolean not a boolean", { visualizer: "yes" }, "visualizer", /true or false/],
     ["list not a list", { adminCidrs: "203.0.113.7/32" }, "adminCidrs", /list of strings/],
     ["unknown key (typo)", { chainid: 5 }, "chainid", /did you mean chainId/],

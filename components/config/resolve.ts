@@ -1,7 +1,7 @@
 import { getAddress, isAddress, parseEther } from "ethers";
 import * as ipaddr from "ipaddr.js";
 import { CONFIG_KEYS, ConfigKeySpec, PROJECT } from "./keys";
-import { GethSwarmConfig, HostPlan, LABELS, NatStrategy, Target } from "./types";
+import { DindPrivileges, GethSwarmConfig, HostPlan, LABELS, NatStrategy, Target } from "./types";
 
 /** One problem with one config key. */
 export interface ConfigProblem {
@@ -51,6 +51,7 @@ export const UNSAFE_RPC_APIS = ["admin", "personal", "debug", "miner"] as const;
 
 const NAT_STRATEGIES: readonly NatStrategy[] = ["none", "single", "perZone"];
 const TARGETS: readonly Target[] = ["local", "aws"];
+const DIND_PRIVILEGES: readonly DindPrivileges[] = ["privileged", "capabilities"];
 const HOSTNAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const LABEL_KEY_RE = /^[a-zA-Z0-9]([a-zA-Z0-9._-]{0,62}[a-zA-Z0-9])?$/;
 
@@ -224,6 +225,11 @@ export function resolveConfig(raw: RawConfig): GethSwarmConfig {
     for (const k of ["gethImage", "toolsImage", "visualizerImage", "dindImage"]) {
         const img = s(k);
         if (img !== undefined && (img.trim() === "" || /\s/.test(img))) c.add(k, img, "must be an image reference such as ethereum/client-go:v1.13.15.");
+    }
+
+    const dindPrivileges = s("dindPrivileges") as DindPrivileges | undefined;
+    if (dindPrivileges !== undefined && !DIND_PRIVILEGES.includes(dindPrivileges)) {
+        c.add("dindPrivileges", dindPrivileges, "must be `privileged` (Docker Desktop, Docker Engine) or `capabilities` (engines that refuse privileged containers).");
     }
 
     // --- ports -----------------------------------------------------------------------------
@@ -414,7 +420,7 @@ export function resolveConfig(raw: RawConfig): GethSwarmConfig {
             privateSubnets: b("privateSubnets")!, natStrategy: natStrategy!, rootVolumeSizeGb: rootGb!,
             amiOwner: s("amiOwner")!, amiNamePattern: s("amiNamePattern")!, sshKeyName: s("sshKeyName") || undefined,
         },
-        local: { dindImage: s("dindImage")!, preloadImages: b("preloadImages")!, apiPort: n("localApiPort")!, rpcBasePort: rpcBase! },
+        local: { dindImage: s("dindImage")!, dindPrivileges: dindPrivileges!, preloadImages: b("preloadImages")!, apiPort: n("localApiPort")!, rpcBasePort: rpcBase! },
         readinessTimeoutSeconds: readiness!,
     };
 }

@@ -4,6 +4,14 @@ export type Target = "local" | "aws";
 /** NAT for private subnets: none, one gateway for all zones, or one per zone. */
 export type NatStrategy = "none" | "single" | "perZone";
 
+/**
+ * How a local docker-in-docker host gets the rights its own Docker engine needs:
+ * `privileged` (a privileged container), or `capabilities` (every capability but
+ * CAP_SYS_RESOURCE, seccomp unconfined, the machine's cgroup tree mounted read-write; for
+ * engines whose capability bounding set refuses privileged containers).
+ */
+export type DindPrivileges = "privileged" | "capabilities";
+
 /** The class of a swarm host, which decides what runs on it. */
 export type HostClass = "manager" | "worker" | "miner";
 
@@ -81,6 +89,7 @@ export interface GethSwarmConfig {
     };
     readonly local: {
         readonly dindImage: string;
+        readonly dindPrivileges: DindPrivileges;
         readonly preloadImages: boolean;
         readonly apiPort: number;
         readonly rpcBasePort: number;

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { resolveConfig, RawConfig } from "../config";
-import { dindCommand, LocalSwarmHosts, LocalSwarmHostsArgs, planLocalHosts } from "./localSwarmHosts";
+import { spawnSync } from "node:child_process";
+import { DIND_CAPABILITIES, dindCapabilitiesEntrypoint, dindCommand, LocalSwarmHosts, LocalSwarmHostsArgs, planLocalHosts } from "./localSwarmHosts";
 
 // ----------------------------------------------------------------------------------------
 // Mocks: every resource recorded with its inputs (secret wrappers kept, so secrecy can be
@@ -184,7 +185,10 @@ describe("LocalSwarmHosts: resources", () => {
             const host = c.inputs.hostname as string;
             expect(c.inputs.image).toMatch(/^sha256:0f1e/);
             expect(c.inputs.privileged).toBe(true);
+            expect(c.inputs.capabilities).toBeUndefined();
             expect(c.inputs.restart).toBe("unless-stopped");
+            // Time for the engine inside to stop its containers before the host is removed.
+            expect(c.inputs.destroyGraceSeconds).toBe(30);
             expect(c.inputs.envs).toEqual(["DOCKER_TLS_CERTDIR="]);
             expect(c.inputs.command).toEqual(dindCommand());
             expect(c.inputs.volumes).toEqual([{ volumeName: `local-${host}-data`, containerPath: "/var/lib/docker" }]);
@@ -197,6 +201,38 @@ describe("LocalSwarmHosts: resources", () => {
             ]);
         }
         expect(ofType("docker:index/volume:Volume").map((v) => v.inputs.name)).toEqual(["local-manager-data", "local-worker-data", "local-miner-worker-data"]);
+    });
+
+    it("with dindPrivileges capabilities: no privilege, every capability but SYS_RESOURCE, its own cgroup parent, cleaned up on stop", async () => {
+        await build({ dindPrivileges: "capabilities" });
+        expect(JSON.stringify(recorded.map((r) => reveal(r.inputs)))).not.toContain('"privileged":true');
+        for (const c of containers()) {
+            const host = c.inputs.hostname as string;
+            expect(c.inputs.privileged).toBe(false);
+            expect(c.inputs.capabilities).toEqual({ adds: [...DIND_CAPABILITIES] });
+            expect(c.inputs.capabilities.adds).not.toContain("CAP_SYS_RESOURCE");
+            expect(c.inputs.capabilities.adds).toContain("CAP_SYS_ADMIN");
+            expect(c.inputs.capabilities.adds.every((x: string) => /^CAP_[A-Z_]+$/.test(x))).toBe(true);
+            expect(c.inputs.securityOpts).toEqual(["seccomp=unconfined", "apparmor=unconfined"]);
+            expect(c.inputs.sysctls).toEqual({ "net.ipv4.ip_forward": "1" });
+            expect(c.inputs.mounts).toEqual([{ type: "bind", source: "/sys/fs/cgroup", target: "/sys/fs/cgroup", readOnly: false }]);
+            expect(c.inputs.entrypoints).toEqual(dindCapabilitiesEntrypoint(`local-${host}`));
+            expect(c.inputs.command).toEqual([...dindCommand(), `--cgroup-parent=/geth-swarm-dind/local-${host}`]);
+            expect(c.inputs.destroyGraceSeconds).toBe(30);
+        }
+    });
+
+    it("the capabilities entrypoint is shellcheck-clean and runs the command it is given", () => {
+        const [sh, flag, script, arg0] = dindCapabilitiesEntrypoint("local-manager");
+        expect([sh, flag, arg0]).toEqual(["/bin/sh", "-c", "dind-host"]);
+        expect(script).toContain("cg=geth-swarm-dind/local-manager");
+        expect(spawnSync("shellcheck", ["--version"]).status, "shellcheck is not installed: apt-get install -y shellcheck").toBe(0);
+        const lint = spawnSync("shellcheck", ["-s", "sh", "-"], { input: script, encoding: "utf8" });
+        expect(lint.stdout + lint.stderr).toBe("");
+        // It runs what follows it, passes its exit status on, and leaves no cgroup it did not make.
+        const run = spawnSync("dash", ["-c", script, "dind-host", "sh", "-c", "echo started; exit 3"], { encoding: "utf8" });
+        expect(run.stdout).toBe("started\n");
+        expect(run.status).toBe(3);
     });
 
     it("starts dockerd itself with TLS verification on 2376 and no plain-HTTP listener", () => {
@@ -413,6 +449,8 @@ describe("LocalSwarmHosts: image preload", () => {
             ["manager", "tcp://127.0.0.1:12375"], ["worker", "tcp://127.0.0.1:12376"], ["miner-worker", "tcp://127.0.0.1:12377"],
         ]);
         expect(p.dependsOn.sort()).toEqual(["local-manager", "local-miner-worker", "local-worker"]);
+        // Images before the swarm: a host that joins without them gets tasks it cannot run.
+        expect(named("local-swarm").dependsOn.sort()).toEqual(["local-manager", "local-miner-worker", "local-preload", "local-worker"]);
         expect(h.dependsOn).toEqual([h.formation, h.preload]);
     });
 

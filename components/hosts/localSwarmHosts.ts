@@ -24,7 +24,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as ipaddr from "ipaddr.js";
-import { GethSwarmConfig, HostPlan } from "../config/types";
+import { DindPrivileges, GethSwarmConfig, HostPlan } from "../config/types";
 import { SwarmFormation } from "../swarm/formResource";
 import { createDockerCa, createDockerClientCert, createDockerServerCert, DEFAULT_TLS_VALIDITY_HOURS, DockerCert } from "./dockerTls";
 import { LocalImagePreload } from "./localImagePreload";
@@ -171,8 +171,54 @@ function intToIpv4(n: number): string {
     return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
 }
 
-/** The dockerd command of a host: TLS-verified API on 2376 plus the local socket; no 2375. */
-export function dindCommand(): string[] {
+/**
+ * Capabilities of a `capabilities`-mode host ({@link DindPrivileges}): every capability a
+ * Docker engine 20.10 knows but CAP_SYS_RESOURCE (outside the bounding set of engines that
+ * refuse privileged containers), written `CAP_*` as Docker reads them back.
+ */
+export const DIND_CAPABILITIES: readonly string[] = [
+    "AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOCK_SUSPEND", "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH",
+    "FOWNER", "FSETID", "IPC_LOCK", "IPC_OWNER", "KILL", "LEASE", "LINUX_IMMUTABLE", "MAC_ADMIN", "MAC_OVERRIDE",
+    "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID",
+    "SYSLOG", "SYS_ADMIN", "SYS_BOOT", "SYS_CHROOT", "SYS_MODULE", "SYS_NICE", "SYS_PACCT", "SYS_PTRACE", "SYS_RAWIO",
+    "SYS_TIME", "SYS_TTY_CONFIG", "WAKE_ALARM",
+].map((c) => `CAP_${c}`);
+
+/** Parent cgroup of every `capabilities`-mode host's containers: `/geth-swarm-dind/<host container>`. */
+export const DIND_CGROUP_PARENT = "geth-swarm-dind";
+
+/** Seconds a host container gets to stop its engine (and its containers) before it is removed. */
+export const DIND_STOP_GRACE_SECONDS = 30;
+
+/**
+ * Entrypoint of a `capabilities`-mode host: runs the dockerd command given as arguments,
+ * passes SIGTERM on, and once dockerd has stopped removes the host's cgroup directories
+ * (`/sys/fs/cgroup[/<controller>]/geth-swarm-dind/<container>`, created by its dockerd in
+ * the machine's cgroup tree), so a destroyed host leaves none behind.
+ */
+export function dindCapabilitiesEntrypoint(containerName: string): string[] {
+    const script = [
+        "set -u",
+        `cg=${DIND_CGROUP_PARENT}/${containerName}`,
+        '"$@" &',
+        "pid=$!",
+        "trap 'kill -TERM $pid 2>/dev/null' TERM INT",
+        'while kill -0 "$pid" 2>/dev/null; do wait "$pid"; status=$?; done',
+        'for d in "/sys/fs/cgroup/$cg" /sys/fs/cgroup/*/"$cg"; do',
+        '  [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null',
+        '  rmdir "${d%/*}" 2>/dev/null',
+        "done",
+        'exit "${status:-0}"',
+    ].join("\n");
+    return ["/bin/sh", "-c", script, "dind-host"];
+}
+
+/**
+ * The dockerd command of a host: TLS-verified API on 2376 plus the local socket; no 2375.
+ * With `cgroupParent` (the `capabilities` mode), its containers go under that cgroup of
+ * the machine's tree instead of under the host container's own.
+ */
+export function dindCommand(opts: { cgroupParent?: string } = {}): string[] {
     // The dind entrypoint runs `dockerd ...` as given when the first word is `dockerd`
     // (with a leading `--flag` it would add a plain-HTTP listener on 2375).
     return [
@@ -183,7 +229,29 @@ export function dindCommand(): string[] {
         `--tlscacert=${DIND_TLS_DIR}/ca.pem`,
         `--tlscert=${DIND_TLS_DIR}/server-cert.pem`,
         `--tlskey=${DIND_TLS_DIR}/server-key.pem`,
+        ...(opts.cgroupParent ? [`--cgroup-parent=${opts.cgroupParent}`] : []),
     ];
+}
+
+/**
+ * The container arguments that give a host's engine its rights ({@link DindPrivileges}):
+ * `privileged`, or the capabilities, seccomp and cgroup settings of the `capabilities` mode
+ * with its entrypoint and command.
+ */
+export function dindPrivilegeArgs(mode: DindPrivileges, containerName: string): Partial<docker.ContainerArgs> {
+    if (mode === "privileged") return { privileged: true, command: dindCommand() };
+    return {
+        privileged: false,
+        capabilities: { adds: [...DIND_CAPABILITIES] },
+        securityOpts: ["seccomp=unconfined", "apparmor=unconfined"],
+        // /proc/sys is read-only in an unprivileged container: the engine inside finds IP
+        // forwarding on instead of failing to turn it on.
+        sysctls: { "net.ipv4.ip_forward": "1" },
+        // The engine inside creates its containers' cgroups in the machine's tree.
+        mounts: [{ type: "bind", source: "/sys/fs/cgroup", target: "/sys/fs/cgroup", readOnly: false }],
+        entrypoints: dindCapabilitiesEntrypoint(containerName),
+        command: dindCommand({ cgroupParent: `/${DIND_CGROUP_PARENT}/${containerName}` }),
+    };
 }
 
 /**
@@ -275,11 +343,12 @@ export class LocalSwarmHosts extends pulumi.ComponentResource implements SwarmHo
                     name: hn,
                     image: image.imageId,
                     hostname: h.plan.name,
-                    privileged: true,
+                    ...dindPrivilegeArgs(c.local.dindPrivileges, hn),
                     restart: "unless-stopped",
+                    // On destroy the engine inside stops its containers before the host goes.
+                    destroyGraceSeconds: DIND_STOP_GRACE_SECONDS,
                     // The image would otherwise generate its own certificates; ours come by upload.
                     envs: ["DOCKER_TLS_CERTDIR="],
-                    command: dindCommand(),
                     networksAdvanced: [{ name: network.name, ipv4Address: h.ip }],
                     ports,
                     volumes: [{ volumeName: volume.name, containerPath: "/var/lib/docker" }],
@@ -304,17 +373,8 @@ export class LocalSwarmHosts extends pulumi.ComponentResource implements SwarmHo
         }
 
         const all = layout.hosts.map((h) => containers[h.plan.name]);
-        const formation = new SwarmFormation(
-            `${name}-swarm`,
-            {
-                hosts: layout.hosts.map((h) => ({ name: h.plan.name, role: h.plan.role, endpoint: endpoints[h.plan.name], advertiseAddr: h.ip })),
-                timeoutSeconds: args.formationTimeoutSeconds ?? c.readinessTimeoutSeconds,
-                // A replaced host container (maybe with a fresh engine) makes the formation run again.
-                triggers: all.map((x) => x.id),
-            },
-            { ...parent, dependsOn: all },
-        );
-
+        // Images first: a host that joins the swarm without them gets the stacks' tasks at
+        // once, and the swarm rejects each one ("No such image") until they arrive.
         let preload: LocalImagePreload | undefined;
         if (c.local.preloadImages) {
             const images = [c.images.geth, c.images.tools, ...(c.visualizer ? [c.images.visualizer] : [])];
@@ -324,6 +384,17 @@ export class LocalSwarmHosts extends pulumi.ComponentResource implements SwarmHo
                 { ...parent, dependsOn: all },
             );
         }
+
+        const formation = new SwarmFormation(
+            `${name}-swarm`,
+            {
+                hosts: layout.hosts.map((h) => ({ name: h.plan.name, role: h.plan.role, endpoint: endpoints[h.plan.name], advertiseAddr: h.ip })),
+                timeoutSeconds: args.formationTimeoutSeconds ?? c.readinessTimeoutSeconds,
+                // A replaced host container (maybe with a fresh engine) makes the formation run again.
+                triggers: all.map((x) => x.id),
+            },
+            { ...parent, dependsOn: preload ? [...all, preload] : all },
+        );
 
         this.network = network;
         this.containers = containers;
