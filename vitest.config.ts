@@ -1,3 +1,5 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -8,6 +10,8 @@ export default defineConfig({
                     name: "unit",
                     include: ["components/**/*.test.ts", "stacks/**/*.test.ts", "test/unit/**/*.test.ts"],
                     environment: "node",
+                    // Where the program writes its files (the stacks' client TLS directories): not the user's home.
+                    env: { GETH_SWARM_HOME: join(tmpdir(), "geth-swarm-unit-home") },
                     testTimeout: 20_000,
                 },
             },

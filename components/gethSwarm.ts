@@ -37,7 +37,11 @@ export interface GethSwarmArgs {
  * (local), `<name>-boot`, `<name>-nodes`.
  */
 export class GethSwarm extends pulumi.ComponentResource {
-    /** `enode://<bootnode id>@<boot host private IP>:<bootnode port>`, known at preview. */
+    /**
+     * `enode://<bootnode id>@<boot host private IP>:<bootnode port>`. Derived from the
+     * bootnode's generated key: shown in every preview once the stack has been deployed
+     * (`[unknown]` in the first preview of a new stack, before the key exists).
+     */
     public readonly enode: pulumi.Output<string>;
     /** JSON-RPC URLs of the node hosts (not the signers, which publish no RPC). */
     public readonly rpcEndpoints: pulumi.Output<string[]>;

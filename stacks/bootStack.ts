@@ -51,9 +51,10 @@ export interface BootStackArgs {
  * attachable overlay network `boot_default` (the visualizer's; attach your own services
  * to it if you like). See {@link bootStackSpec}.
  *
- * Outputs `enode`, derived from the node key and the boot host's private IP, known at
- * preview time. During `pulumi up` the node ID of the running bootnode is checked against
- * it ({@link BootnodeEnodeCheck}).
+ * Outputs `enode`, derived from the node key and the boot host's private IP: known in a
+ * preview once the key exists (after the first `pulumi up`; with a given `nodeKey` and a
+ * boot host address known at preview, at once). During `pulumi up` the node ID of the
+ * running bootnode is checked against it ({@link BootnodeEnodeCheck}).
  */
 export class BootStack extends pulumi.ComponentResource {
     /** `enode://<node id>@<boot host private IP>:<bootnode port>`. Not secret. */
@@ -90,7 +91,7 @@ export class BootStack extends pulumi.ComponentResource {
         const nodeKey = args.nodeKey !== undefined ? pulumi.secret(args.nodeKey) : generateNodeKey(`${name}-bootnode-nodekey`, { parent: this });
         const keyDigest = pulumi.unsecret(nodeKey.apply(contentDigest));
 
-        const provider = args.provider ?? managerProvider(`${name}-provider`, hosts.manager, { parent: this });
+        const provider = args.provider ?? managerProvider(`${name}-provider`, hosts, { parent: this });
         const endpoint = secretEndpoint(hosts);
 
         let nodeLabels: SwarmNodeLabels | undefined;

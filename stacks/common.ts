@@ -1,21 +1,30 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { DockerTlsFilesCleanup, dockerCertPath, dockerTlsDir } from "../components/hosts/dockerTlsFiles";
 import type { DockerEndpoint, SwarmHosts } from "../components/hosts/types";
 
 /**
- * A `docker.Provider` connected to the swarm manager's Docker API (`hosts.manager`: host
- * and, with TLS, the CA, client certificate and client key; the key stays secret).
+ * A `docker.Provider` connected to the swarm manager's Docker API (`hosts.manager`). With
+ * TLS it reads the CA, client certificate and key from files the program writes
+ * ({@link dockerCertPath}: given inline, the provider would let `DOCKER_HOST` override the
+ * host), removed again by a `<name>-tls-files` child ({@link DockerTlsFilesCleanup}) when
+ * the stack is destroyed.
+ *
+ * It depends on `hosts.dependsOn`: the engine configures a provider as soon as it is
+ * registered and the provider checks the daemon at once, so on a new stack it must wait
+ * until the hosts exist and the swarm is formed.
  */
-export function managerProvider(name: string, manager: pulumi.Output<DockerEndpoint>, opts: pulumi.CustomResourceOptions): docker.Provider {
+export function managerProvider(name: string, hosts: SwarmHosts, opts: pulumi.CustomResourceOptions): docker.Provider {
+    const manager = hosts.manager;
+    const dir = dockerTlsDir(name);
+    const cleanup = new DockerTlsFilesCleanup(`${name}-tls-files`, { dir }, { parent: opts.parent });
     return new docker.Provider(
         name,
         {
-            host: manager.apply((m) => m.host),
-            caMaterial: manager.apply((m) => m.caPem),
-            certMaterial: manager.apply((m) => m.certPem),
-            keyMaterial: pulumi.secret(manager.apply((m) => m.keyPem)),
+            host: pulumi.unsecret(manager.apply((m) => m.host)),
+            certPath: dockerCertPath(dir, manager),
         },
-        opts,
+        { ...opts, dependsOn: [...hosts.dependsOn, cleanup, ...inheritedDependsOn(opts)] },
     );
 }
 

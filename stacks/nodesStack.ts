@@ -149,7 +149,7 @@ export class NodesStack extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const provider = args.provider ?? managerProvider(`${name}-provider`, hosts.manager, { parent: this });
+        const provider = args.provider ?? managerProvider(`${name}-provider`, hosts, { parent: this });
         const timeoutSeconds = args.timeoutSeconds ?? config.readinessTimeoutSeconds;
         // Services name networks by swarm ID (see renderStackResources); the host network's comes from the manager.
         const hostNetwork = new SwarmNetworkId(
