@@ -13,7 +13,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { stringify } from "yaml";
-import { SecretSource, STACK_NAMESPACE_LABEL, StackSpec } from "./spec";
+import { NETWORK_ENCRYPTED_LABEL, RESTART_DELAY, SecretSource, STACK_NAMESPACE_LABEL, StackSpec } from "./spec";
 
 /** Compose file format version rendered. */
 export const COMPOSE_VERSION = "3.8";
@@ -72,7 +72,7 @@ export function composeDocument(spec: StackSpec): Record<string, unknown> {
         }
         deploy.endpoint_mode = s.endpointMode;
         if (s.constraints.length > 0) deploy.placement = { constraints: [...s.constraints] };
-        deploy.restart_policy = { condition: s.restartCondition };
+        deploy.restart_policy = { condition: s.restartCondition, delay: RESTART_DELAY };
         if (Object.keys(s.labels).length > 0) deploy.labels = { ...s.labels };
         svc.deploy = deploy;
         services[s.key] = svc;
@@ -85,6 +85,8 @@ export function composeDocument(spec: StackSpec): Record<string, unknown> {
             else {
                 const net: Record<string, unknown> = { driver: n.driver, attachable: n.attachable };
                 if (n.encrypted) net.driver_opts = { encrypted: "" };
+                // docker stack deploy adds the namespace label itself.
+                net.labels = { [NETWORK_ENCRYPTED_LABEL]: String(n.encrypted) };
                 networks[n.key] = net;
             }
         }

@@ -14,7 +14,7 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { SecretSource, ServiceSpec, StackSpec, objectLabels, serviceLabels, specShape } from "./spec";
+import { RESTART_DELAY, SecretSource, ServiceSpec, StackSpec, networkLabels, objectLabels, serviceLabels, specShape } from "./spec";
 
 /** `{label, value}[]` as `@pulumi/docker` takes labels. */
 export function labelList(labels: Readonly<Record<string, string>>): { label: string; value: string }[] {
@@ -110,7 +110,8 @@ export function serviceArgs(
                 }),
             },
             placement: { constraints: [...s.constraints] },
-            restartPolicy: { condition: s.restartCondition },
+            // Every field as the provider reads it back (window 0s: unbounded; no attempt limit).
+            restartPolicy: { condition: s.restartCondition, delay: RESTART_DELAY, window: "0s", maxAttempts: 0 },
             // By swarm ID, what the swarm stores and the provider reads back (a name would read
             // back as an ID and replace the service on every update).
             networksAdvanceds: s.networks.map((key) => {
@@ -162,10 +163,14 @@ export function renderStackResources(args: StackResourcesArgs): StackResources {
                 driver: n.driver,
                 attachable: n.attachable,
                 options: n.encrypted ? { encrypted: "" } : {},
-                labels,
+                // The options are ForceNew, and an overlay network reads back one the engine
+                // adds (`com.docker.network.driver.overlay.vxlanid_list`), so they are not
+                // compared (below); a label carries the one option the program sets, and a
+                // change of it still replaces the network (labels are ForceNew too).
+                labels: labelList(networkLabels(shape.stack, n)),
             },
             // A network keeps its name: a replacement must remove the old one first.
-            opts({ deleteBeforeReplace: true }),
+            opts({ deleteBeforeReplace: true, ignoreChanges: ["options"] }),
         );
     }
 

@@ -36,6 +36,13 @@ export function hostNetworkSpec(): NetworkSpec {
     return { key: HOST_NETWORK_KEY, name: HOST_NETWORK, external: true, driver: "host", attachable: false, encrypted: false };
 }
 
+/**
+ * Delay between a task's exit and its restart: the swarm's default, written out so that
+ * the swarm stores (and `@pulumi/docker` reads back) what every rendering sends. Left
+ * unset, the provider sends 0 (restart at once) and reads it back as `0s`.
+ */
+export const RESTART_DELAY = "5s";
+
 /** `<stack>_<key>`: how `docker stack deploy` names a stack's services, networks and volumes. */
 export function scoped(stack: string, key: string): string {
     return `${stack}_${key}`;
@@ -175,6 +182,14 @@ export function serviceLabels(stack: string, service: ServiceSpec): Record<strin
 /** Labels of every object (network, secret, config, volume, container) of a stack. */
 export function objectLabels(stack: string): Record<string, string> {
     return { [STACK_NAMESPACE_LABEL]: stack };
+}
+
+/** Label on a stack's own network saying whether it is encrypted (see `renderStackResources`). */
+export const NETWORK_ENCRYPTED_LABEL = "geth-swarm.encrypted";
+
+/** Labels of a stack's own network: the object labels and {@link NETWORK_ENCRYPTED_LABEL}. */
+export function networkLabels(stack: string, network: NetworkSpec): Record<string, string> {
+    return { ...objectLabels(stack), [NETWORK_ENCRYPTED_LABEL]: String(network.encrypted) };
 }
 
 /** The keys of everything in a spec, in order: two specs with the same shape create the same resources. */

@@ -100,7 +100,7 @@ describe("compose rendering (as the lab uses it, without Pulumi)", () => {
     it("without a visualizer and encryption, the boot stack is the bootnode on the host network, beside a plain overlay", () => {
         const doc = parse(renderCompose(boot));
         expect(Object.keys(doc.services)).toEqual(["bootnode"]);
-        expect(doc.networks).toEqual({ default: { driver: "overlay", attachable: true }, hostnet: { external: true, name: "host" } });
+        expect(doc.networks).toEqual({ default: { driver: "overlay", attachable: true, labels: { "geth-swarm.encrypted": "false" } }, hostnet: { external: true, name: "host" } });
         const b = doc.services.bootnode;
         expect([b.networks, b.ports, b.hostname, b.command]).toEqual([["hostnet"], undefined, undefined, ["-nodekey", "/run/secrets/bootnode-key", "-addr", "10.0.1.11:30301"]]);
     });

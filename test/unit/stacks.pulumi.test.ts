@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse } from "yaml";
@@ -83,6 +83,7 @@ function snapshotable(records: Recorded[], prefix: string): unknown[] {
             delete inputs.__provider;
             if (r.type === DOCKER.secret) inputs.data = "<secret: redacted>";
             if (inputs.endpoint) inputs.endpoint = { ...inputs.endpoint, keyPem: "<secret: redacted>" };
+            if (typeof inputs.dir === "string") inputs.dir = inputs.dir.replace(process.env.GETH_SWARM_HOME!, "$GETH_SWARM_HOME");
             return { type: r.type, name: r.name.replace(prefix, "<prefix>"), inputs };
         })
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -120,16 +121,28 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
                 `${DOCKER.genesisPin} ref-nodes-genesis-pin`,
                 `${DOCKER.networkId} ref-boot-host-network`,
                 `${DOCKER.networkId} ref-nodes-host-network`,
+                `pulumi-nodejs:dynamic/geth-swarm:DockerTlsFilesCleanup ref-boot-provider-tls-files`,
+                `pulumi-nodejs:dynamic/geth-swarm:DockerTlsFilesCleanup ref-nodes-provider-tls-files`,
                 `geth-swarm:stacks:BootStack ref-boot`,
                 `geth-swarm:stacks:NodesStack ref-nodes`,
             ].sort(),
         );
     });
 
-    it("connects a docker provider to the manager with its TLS material", () => {
-        const p = one(d.records, DOCKER.provider, "ref-boot-provider");
-        expect(p.inputs).toMatchObject({ host: "tcp://198.51.100.10:2376", caMaterial: TLS.caPem, certMaterial: TLS.certPem, keyMaterial: TLS.keyPem });
-        expect(p.secretPaths).toEqual(["keyMaterial"]);
+    it("connects a docker provider to the manager with its TLS material in files of its own (0600 key), removed with the stack", () => {
+        for (const name of ["ref-boot-provider", "ref-nodes-provider"]) {
+            const p = one(d.records, DOCKER.provider, name);
+            // Inline material would let DOCKER_HOST override the host (@pulumi/docker 5.x); a certPath does not.
+            const dir = join(process.env.GETH_SWARM_HOME!, "docker-tls", "geth-swarm", "test", name);
+            expect(p.inputs).toEqual({ host: "tcp://198.51.100.10:2376", certPath: dir });
+            expect(p.secretPaths).toEqual([]);
+            expect(readFileSync(join(dir, "ca.pem"), "utf8")).toBe(TLS.caPem);
+            expect(readFileSync(join(dir, "cert.pem"), "utf8")).toBe(TLS.certPem);
+            expect(readFileSync(join(dir, "key.pem"), "utf8")).toBe(TLS.keyPem);
+            expect(statSync(join(dir, "key.pem")).mode & 0o777).toBe(0o600);
+            expect(statSync(dir).mode & 0o777).toBe(0o700);
+            expect(one(d.records, "pulumi-nodejs:dynamic/geth-swarm:DockerTlsFilesCleanup", `${name}-tls-files`).inputs).toMatchObject({ dir });
+        }
         for (const r of d.records.filter((x) => x.type.startsWith("docker:index/"))) {
             expect(r.provider, r.name).toMatch(r.name.startsWith("ref-boot") ? /ref-boot-provider/ : /ref-nodes-provider/);
         }
@@ -152,7 +165,7 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
         expect(secret.name).toMatch(/^boot_bootnode-key-[0-9a-f]{12}$/);
         expect(s.taskSpec.placement).toEqual({ constraints: ["node.labels.geth-swarm.boot == true"] });
         // "any": a task whose process exits 0 (SIGTERM on a daemon shutdown) must come back too.
-        expect(s.taskSpec.restartPolicy).toEqual({ condition: "any" });
+        expect(s.taskSpec.restartPolicy).toEqual({ condition: "any", delay: "5s", window: "0s", maxAttempts: 0 });
         expect(s.taskSpec.networksAdvanceds).toEqual([{ id: HOST_ID }]);
         expect(labelsOf(s.labels)).toEqual({ [NS]: "boot", "com.docker.stack.image": "ethereum/client-go:alltools-v1.13.15" });
         expect(labelsOf(s.taskSpec.containerSpec.labels)).toEqual({ [NS]: "boot" });
@@ -173,7 +186,8 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
         expect(ofType(d.records, DOCKER.network).map((r) => r.name)).toEqual(["ref-boot-network-default"]);
         const n = one(d.records, DOCKER.network, "ref-boot-network-default").inputs;
         expect(n).toMatchObject({ name: "boot_default", driver: "overlay", attachable: true, options: { encrypted: "" } });
-        expect(labelsOf(n.labels)).toEqual({ [NS]: "boot" });
+        // The label carries the encryption (the options are not compared: the engine adds its own).
+        expect(labelsOf(n.labels)).toEqual({ [NS]: "boot", "geth-swarm.encrypted": "true" });
     });
 
     it("node: global off miners, on the host network (no ports, no hostname template), safe RPC namespaces, start script", async () => {
@@ -191,7 +205,7 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
             "--http", "--http.addr", "0.0.0.0", "--http.port", "8545", "--http.api", "eth,net,web3",
         ]);
         expect(s.taskSpec.containerSpec.args.join(" ")).not.toMatch(/personal|admin|vhosts/);
-        expect(s.taskSpec.restartPolicy).toEqual({ condition: "any" });
+        expect(s.taskSpec.restartPolicy).toEqual({ condition: "any", delay: "5s", window: "0s", maxAttempts: 0 });
         expect(s.taskSpec.containerSpec.hostname).toBeUndefined();
         expect(s.taskSpec.containerSpec.mounts).toEqual([
             { type: "volume", source: "nodes_node-data", target: "/data", volumeOptions: { labels: [{ label: NS, value: "nodes" }] } },
@@ -220,7 +234,7 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
         expect(s.taskSpec.containerSpec.args.join(" ")).toContain("--txpool.accountqueue 2048 --txpool.globalqueue 8192");
         // The signer targets the configured gas limit, not geth's own 30M default.
         expect(s.taskSpec.containerSpec.args.slice(-2)).toEqual(["--miner.gaslimit", "30000000"]);
-        expect(s.taskSpec.restartPolicy).toEqual({ condition: "any" });
+        expect(s.taskSpec.restartPolicy).toEqual({ condition: "any", delay: "5s", window: "0s", maxAttempts: 0 });
         expect(s.taskSpec.containerSpec.secrets.map((x: any) => [x.secretId, x.fileName, x.fileMode])).toEqual([
             ["ref-nodes-secret-signer-0-key-id", "signer-0-key", 0o400],
             ["ref-nodes-secret-signer-0-password-id", "signer-0-password", 0o400],
@@ -435,6 +449,7 @@ describe("variants", () => {
         expect(d.records.filter((r) => r.type === DOCKER.service).map((r) => r.inputs.name).sort()).toEqual(["boot_bootnode", "nodes_miner", "nodes_node"]);
         expect(await value(d.boot.visualizerUrl)).toBeUndefined();
         expect(one(d.records, DOCKER.network, "var-boot-network-default").inputs.options).toEqual({});
+        expect(labelsOf(one(d.records, DOCKER.network, "var-boot-network-default").inputs.labels)).toEqual({ [NS]: "boot", "geth-swarm.encrypted": "false" });
         const miner = one(d.records, DOCKER.service, "var-nodes-service-miner").inputs;
         expect(miner.taskSpec.containerSpec.secrets.map((s: any) => s.fileName)).toEqual([
             "signer-0-key", "signer-0-password", "signer-1-key", "signer-1-password",
@@ -534,7 +549,7 @@ function normalizeCompose(spec: StackSpec): Normal {
             mode: s.deploy.mode === "global" ? "global" : `replicated:${s.deploy.replicas ?? 1}`,
             endpointMode: s.deploy.endpoint_mode ?? "vip",
             constraints: s.deploy.placement?.constraints ?? [],
-            restart: s.deploy.restart_policy?.condition ?? "any",
+            restart: `${s.deploy.restart_policy?.condition ?? "any"} after ${s.deploy.restart_policy?.delay ?? "5s"}`,
             ports: sortPorts((s.ports ?? []).map((p: any) => ({ target: p.target, published: p.published, protocol: p.protocol ?? "tcp", mode: p.mode ?? "ingress" }))),
             networks: (s.networks ?? []).map(netName),
             mounts: (s.volumes ?? []).map((m: any) =>
@@ -551,7 +566,7 @@ function normalizeCompose(spec: StackSpec): Normal {
     const networks: Record<string, unknown> = {};
     for (const [key, n] of Object.entries<any>(doc.networks ?? {})) {
         if (n.external) continue;
-        networks[`${stack}_${key}`] = { driver: n.driver, attachable: !!n.attachable, options: n.driver_opts ?? {}, labels: { [NS]: stack } };
+        networks[`${stack}_${key}`] = { driver: n.driver, attachable: !!n.attachable, options: n.driver_opts ?? {}, labels: { ...(n.labels ?? {}), [NS]: stack } };
     }
     const configs: Record<string, string> = {};
     for (const c of Object.values<any>(doc.configs ?? {})) configs[c.name] = bundle.files[c.file.replace(/^\.\//, "")];
@@ -595,7 +610,7 @@ function normalizeResources(records: Recorded[], prefix: string): Normal {
             mode: s.mode.global ? "global" : `replicated:${s.mode.replicated.replicas}`,
             endpointMode: s.endpointSpec.mode,
             constraints: s.taskSpec.placement?.constraints ?? [],
-            restart: s.taskSpec.restartPolicy.condition,
+            restart: `${s.taskSpec.restartPolicy.condition} after ${s.taskSpec.restartPolicy.delay}`,
             ports: sortPorts(s.endpointSpec.ports.map((p: any) => ({ target: p.targetPort, published: p.publishedPort, protocol: p.protocol, mode: p.publishMode }))),
             networks: networkNames(records, s),
             mounts: (c.mounts ?? []).map((m: any) =>
