@@ -17,6 +17,18 @@ export default defineConfig({
             },
             {
                 test: {
+                    name: "engine",
+                    include: ["test/engine/**/*.test.ts"],
+                    environment: "node",
+                    // One real engine and one stack: the steps run in order, in one fork.
+                    pool: "forks",
+                    poolOptions: { forks: { singleFork: true } },
+                    testTimeout: 30 * 60_000,
+                    hookTimeout: 45 * 60_000,
+                },
+            },
+            {
+                test: {
                     name: "lab",
                     include: ["test/lab/**/*.test.ts"],
                     environment: "node",

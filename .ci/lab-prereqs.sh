@@ -22,7 +22,8 @@ command -v apt-get >/dev/null || die "apt-get not found: the lab expects a Debia
 #   procps           ps/pkill-free process inspection helpers (pgrep used in diagnostics)
 #   kmod             modprobe for bridge/vxlan/overlay where modules are not built in
 #   ca-certificates  the Go module proxy is reached over https
-PKGS=(docker.io iptables iproute2 util-linux busybox-static procps kmod ca-certificates)
+#   debootstrap      the engine tier's docker-in-docker host image (a Debian root filesystem)
+PKGS=(docker.io iptables iproute2 util-linux busybox-static procps kmod ca-certificates debootstrap)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -57,7 +58,7 @@ fi
 # ip_tables support fails here, early, with a clear message).
 iptables -w -S FORWARD >/dev/null 2>&1 || die "iptables cannot list the FORWARD chain (kernel netfilter support missing?)"
 
-for cmd in dockerd containerd runc nsenter ip iptables busybox; do
+for cmd in dockerd containerd runc nsenter ip iptables busybox debootstrap; do
     command -v "$cmd" >/dev/null || die "$cmd not found after install"
 done
 

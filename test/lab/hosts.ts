@@ -242,11 +242,39 @@ async function ip(...args: string[]) {
     await run("ip", args);
 }
 
-async function setupNetwork(specs: LabHostSpec[], bridgeIp: string, hostIp: (i: number) => string) {
+/** The lab's directories, and the private mount the UTS namespace files live on. */
+async function setupLabDirs() {
     for (const d of [LAB_STATE_DIR, LAB_DATA_DIR, utsDir]) fs.mkdirSync(d, { recursive: true, mode: 0o700 });
     // The UTS namespace files are bind mounts of nsfs; they need a private mount to live on.
     await run("mount", ["--bind", utsDir, utsDir]);
     await run("mount", ["--make-private", utsDir]);
+}
+
+/** A host's UTS namespace (hostname = name) and its state and data directories. */
+async function setupHostDirs(name: string) {
+    const uts = utsPath(name);
+    fs.writeFileSync(uts, "");
+    await run("unshare", [`--uts=${uts}`, "hostname", name]);
+    fs.mkdirSync(hostStateDir(name), { recursive: true });
+    fs.mkdirSync(hostDataRoot(name), { recursive: true });
+}
+
+/**
+ * A lab host without a link to the lab bridge: its own network namespace with only a
+ * loopback, its own hostname, its own dockerd (see {@link launchDockerd}). Everything it
+ * creates carries the lab's names, so `cleanupLab` removes it. The caller holds the lab
+ * lock (`acquireLab`) and has cleaned leftovers.
+ */
+export async function startIsolatedHost(name: string): Promise<Docker> {
+    await setupLabDirs();
+    await ip("netns", "add", hostNetns(name));
+    await ip("-n", hostNetns(name), "link", "set", "lo", "up");
+    await setupHostDirs(name);
+    return startDaemon(name);
+}
+
+async function setupNetwork(specs: LabHostSpec[], bridgeIp: string, hostIp: (i: number) => string) {
+    await setupLabDirs();
 
     await ip("link", "add", BRIDGE, "type", "bridge");
     await ip("addr", "add", `${bridgeIp}/24`, "dev", BRIDGE);
@@ -264,11 +292,7 @@ async function setupNetwork(specs: LabHostSpec[], bridgeIp: string, hostIp: (i: 
         await ip("-n", ns, "link", "set", "eth0", "up");
         await ip("-n", ns, "link", "set", "lo", "up");
         // No default route: nothing in the lab can reach beyond the lab bridge.
-        const uts = utsPath(s.name);
-        fs.writeFileSync(uts, "");
-        await run("unshare", [`--uts=${uts}`, "hostname", s.name]);
-        fs.mkdirSync(hostStateDir(s.name), { recursive: true });
-        fs.mkdirSync(hostDataRoot(s.name), { recursive: true });
+        await setupHostDirs(s.name);
     }
 }
 

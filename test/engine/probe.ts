@@ -1,0 +1,68 @@
+// Probes JSON-RPC endpoints from inside the engine's network namespace (where the local
+// target publishes them on 127.0.0.1): `nsenter --net=<ns> tsx test/engine/probe.ts '<json>'`.
+// For each URL it polls, within one bound, until the node answers with the chain id, has
+// at least `minPeers` peers and a head above the first one it reported; it prints what it
+// saw as JSON (one line) and exits 0 either way: the caller asserts.
+import { hexToNumber } from "../lab/chain";
+
+export interface ProbeRequest {
+    urls: string[];
+    timeoutMs: number;
+    minPeers: number;
+}
+
+export interface EndpointState {
+    url: string;
+    chainId?: number;
+    peers?: number;
+    /** Head when first seen, and the last head seen. */
+    firstHead?: number;
+    head?: number;
+    /** Milliseconds until the endpoint met every condition, if it did. */
+    readyAfterMs?: number;
+    error?: string;
+}
+
+async function call(url: string, method: string): Promise<string> {
+    const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params: [] }),
+        signal: AbortSignal.timeout(5_000),
+    });
+    const body = (await res.json()) as { result?: string; error?: { message: string } };
+    if (body.error) throw new Error(`${method}: ${body.error.message}`);
+    return body.result ?? "";
+}
+
+async function probe(url: string, req: ProbeRequest, t0: number): Promise<EndpointState> {
+    const s: EndpointState = { url };
+    while (Date.now() - t0 < req.timeoutMs) {
+        try {
+            s.chainId = hexToNumber(await call(url, "eth_chainId"));
+            s.peers = hexToNumber(await call(url, "net_peerCount"));
+            s.head = hexToNumber(await call(url, "eth_blockNumber"));
+            s.firstHead ??= s.head;
+            s.error = undefined;
+            if (s.peers >= req.minPeers && s.head > s.firstHead) {
+                s.readyAfterMs = Date.now() - t0;
+                return s;
+            }
+        } catch (e) {
+            s.error = e instanceof Error ? `${e.message}${(e as { cause?: { code?: string } }).cause?.code ? ` (${(e as { cause?: { code?: string } }).cause?.code})` : ""}` : String(e);
+        }
+        await new Promise((r) => setTimeout(r, 500));
+    }
+    return s;
+}
+
+if (require.main === module) {
+    const req = JSON.parse(process.argv[2] ?? "{}") as ProbeRequest;
+    const t0 = Date.now();
+    Promise.all(req.urls.map((u) => probe(u, req, t0)))
+        .then((states) => process.stdout.write(`${JSON.stringify(states)}\n`))
+        .catch((e) => {
+            process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+            process.exit(1);
+        });
+}
