@@ -145,7 +145,12 @@ export class BootStack extends pulumi.ComponentResource {
                     serviceName: bootnode.name,
                     expectedEnode: enode,
                     timeoutSeconds,
-                    triggers: [bootnode.id, rendered.secrets["bootnode-key"].name],
+                    // The bootnode replaced (new id) or updated in place (its spec's digest), or a new key.
+                    triggers: [
+                        bootnode.id,
+                        spec.apply((s) => contentDigest(JSON.stringify(s.services.find((x) => x.key === "bootnode")))),
+                        rendered.secrets["bootnode-key"].name,
+                    ],
                 },
                 { parent: this, dependsOn: [bootnode] },
             );

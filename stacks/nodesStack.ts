@@ -183,9 +183,11 @@ export class NodesStack extends pulumi.ComponentResource {
                     rpcUrls: rpcEndpoints,
                     chainId: config.chain.chainId,
                     timeoutSeconds,
-                    // Re-run the wait whenever what the nodes run changes: new configs or secrets get new names.
+                    // Re-run the wait whenever what the nodes run changes: a service replaced (new id)
+                    // or updated in place (its spec's digest), new configs or secrets (new names).
                     triggers: [
                         ...Object.values(rendered.services).map((s) => s.id),
+                        spec.apply((s) => contentDigest(JSON.stringify(s.services))),
                         ...Object.values(rendered.configs).map((c) => c.name),
                         ...Object.values(rendered.secrets).map((s) => s.name),
                     ],

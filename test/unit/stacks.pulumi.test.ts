@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -367,8 +368,22 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
         const check = one(d.records, DOCKER.enodeCheck, "ref-boot-enode-check").inputs;
         expect(check.serviceName).toBe("boot_bootnode");
         expect(check.expectedEnode).toBe(await value(d.boot.enode));
+        // Checked again when the bootnode is replaced (id), updated in place (spec digest) or gets a new key (secret name).
+        const bootSpec = d.bootSpec.services.find((x) => x.key === "bootnode");
+        expect(check.triggers).toEqual([
+            "ref-boot-service-bootnode-id",
+            createHash("sha256").update(JSON.stringify(bootSpec)).digest("hex").slice(0, 12),
+            one(d.records, DOCKER.secret, "ref-boot-secret-bootnode-key").inputs.name,
+        ]);
         const chain = one(d.records, DOCKER.chainReady, "ref-nodes-chain-ready").inputs;
         expect(chain).toMatchObject({ rpcUrls: ["http://198.51.100.10:8545", "http://198.51.100.11:8545"], chainId: 4242, timeoutSeconds: 600 });
+        // Waited for again when a service is replaced or updated in place, or a config or secret is new.
+        expect(chain.triggers).toEqual([
+            "ref-nodes-service-node-id", "ref-nodes-service-miner-id",
+            createHash("sha256").update(JSON.stringify(d.nodesSpec.services)).digest("hex").slice(0, 12),
+            ...ofType(d.records, DOCKER.config).map((r) => r.inputs.name),
+            ...ofType(d.records, DOCKER.secret).filter((r) => r.name.startsWith("ref-nodes")).map((r) => r.inputs.name),
+        ]);
         for (const name of ["ref-boot-host-network", "ref-nodes-host-network"]) {
             const net = one(d.records, DOCKER.networkId, name).inputs;
             expect(net, name).toMatchObject({ endpoint: { host: "tcp://198.51.100.10:2376", ...TLS }, name: "host", timeoutSeconds: 600 });
