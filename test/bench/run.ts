@@ -6,13 +6,15 @@
 //               floor it is compared with (geth start-up + one Clique period); root, Linux
 //   throughput  a bounded burst of transfers through one node's RPC; root, Linux
 //   suites      wall time of `npm test` (x3) and of `npm run test:lab` (x1; --lab-suite-runs 0 skips it)
+//   engine      the real `pulumi up` (the engine tier, x3): up to healthy, no-op preview, refresh,
+//               grow, destroy, and up's ratio to the lab's time for the same hosts; root, Linux
 //   chart       only redraw the chart from results.json
 //
 // No part asserts a timing; each prints progress lines as it goes (the whole run takes many
 // minutes) and rewrites only its own section of results.json.
 import { BENCH_RESULTS, writeSection } from "./results";
 
-const PARTS = ["graph", "lab", "throughput", "suites", "chart"] as const;
+const PARTS = ["graph", "lab", "throughput", "suites", "engine", "chart"] as const;
 type Part = (typeof PARTS)[number];
 
 const t0 = Date.now();
@@ -46,7 +48,7 @@ function parseArgs(argv: string[]): Options {
     }
     if (runs !== undefined && (!Number.isInteger(runs) || runs < 1)) throw new Error("--runs takes a positive integer");
     if (sizes && sizes.some((n) => !Number.isInteger(n))) throw new Error("--sizes takes integers, e.g. 3,30,100");
-    return { parts: parts.length ? parts : ["graph", "lab", "throughput", "suites", "chart"], runs, sizes, labSuiteRuns };
+    return { parts: parts.length ? parts : ["graph", "lab", "throughput", "suites", "engine", "chart"], runs, sizes, labSuiteRuns };
 }
 
 async function main(): Promise<void> {
@@ -78,6 +80,14 @@ async function main(): Promise<void> {
             case "suites": {
                 const { runSuitesBench } = await import("./suites");
                 writeSection("suites", await runSuitesBench({ runs: o.runs, labRuns: o.labSuiteRuns, log }));
+                break;
+            }
+            case "engine": {
+                const { runEngineBench } = await import("./engineBench");
+                const r = await runEngineBench({ runs: o.runs, log });
+                writeSection("engine", r);
+                for (const [k, v] of Object.entries(r.figures)) log(`engine: ${k} ${v.median} s (${v.min}–${v.max}, n=${v.n})`);
+                log(`engine: pulumi up / lab total for 3 hosts: ${r.upToLabRatio ?? "-"} (lab ${r.labTotalSeconds ?? "-"} s)`);
                 break;
             }
             case "chart":

@@ -28,6 +28,24 @@ const nameOf = (s: PreviewStep) => s.urn.split("::").pop() ?? s.urn;
 const describeStep = (s: PreviewStep) =>
     `${s.op} ${typeOf(s)} ${nameOf(s)}${s.detailedDiff ? ` ${JSON.stringify(s.detailedDiff)}` : s.diffReasons ? ` [${s.diffReasons.join(", ")}]` : ""}`;
 
+/**
+ * How long the steps of a `pulumi up` took, from its own display (`<type> <name> created (12s)`):
+ * the slowest host container, the image copy, the swarm formation, the enode read-back, the
+ * slowest service, and the chain readiness wait.
+ */
+function upPhases(display: string): Record<string, number> {
+    const took = (type: string) =>
+        Math.max(0, ...[...display.matchAll(new RegExp(`${type.replace(/[$:/]/g, "\\$&")} \\S+ created \\((\\d+(?:\\.\\d+)?)s\\)`, "g"))].map((m) => Number(m[1])));
+    return {
+        upHostContainerSeconds: took("docker:index:Container"),
+        upImageCopySeconds: took("pulumi-nodejs:dynamic/geth-swarm:LocalImagePreload"),
+        upSwarmFormationSeconds: took("pulumi-nodejs:dynamic/geth-swarm:SwarmFormation"),
+        upEnodeCheckSeconds: took("pulumi-nodejs:dynamic/geth-swarm:BootnodeEnodeCheck"),
+        upServiceSeconds: took("docker:index:Service"),
+        upChainReadySeconds: took("pulumi-nodejs:dynamic/geth-swarm:ChainReady"),
+    };
+}
+
 describe("pulumi up of the program on a real engine (local target)", () => {
     let engine: Engine;
     let ws: Workspace;
@@ -35,8 +53,8 @@ describe("pulumi up of the program on a real engine (local target)", () => {
     let outputs: Record<string, unknown> = {};
 
     /** Probes the endpoints from inside the engine's namespace (test/engine/probe.ts). */
-    async function probe(urls: string[], timeoutMs: number, minPeers = 1): Promise<EndpointState[]> {
-        const req: ProbeRequest = { urls, timeoutMs, minPeers };
+    async function probe(urls: string[], timeoutMs: number, alsoCall: string[] = []): Promise<EndpointState[]> {
+        const req: ProbeRequest = { urls, timeoutMs, minPeers: 1, alsoCall };
         const r = await engine.inNetns(process.execPath, [require.resolve("tsx/cli"), path.join(__dirname, "probe.ts"), JSON.stringify(req)], {
             cwd: REPO_ROOT,
             timeoutMs: timeoutMs + 60_000,
@@ -110,6 +128,7 @@ describe("pulumi up of the program on a real engine (local target)", () => {
     it("pulumi up stands the network up: every RPC endpoint has the chain id, peers and an advancing head", async () => {
         const up = await ws.pulumi(["up", "--yes"], { timeoutMs: 25 * 60_000 });
         figures.upSeconds = up.seconds;
+        Object.assign(figures, upPhases(up.stdout));
         // The readiness gates said what they waited for, on their own rows.
         expect(up.stdout).toMatch(/ChainReady geth-nodes-chain-ready creating \(\d+s\) waiting for chain 4242 \(chain id, peers, head advancing\): http:\/\/127\.0\.0\.1:18545 /);
         outputs = await ws.outputs();
@@ -186,6 +205,22 @@ describe("pulumi up of the program on a real engine (local target)", () => {
         expect(label.stdout.trim()).toBe("worker");
         const again = await ws.previewSteps();
         expect(again.steps.filter((s) => s.op !== "same").map(describeStep)).toEqual([]);
+    });
+
+    it("a changed node setting (rpcApis gains txpool) updates the node service in place, and up waits for the chain again", async () => {
+        const before = await probe(outputs.rpcEndpoints as string[], 60_000, ["txpool_status"]);
+        for (const s of before) expect(s.answers?.txpool_status, s.url).toMatch(/^error: .*txpool_status/);
+        ws.setConfig({ rpcApis: ["eth", "net", "web3", "txpool"] });
+        const { steps } = await ws.previewSteps();
+        expect(steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${nameOf(s)}`).sort()).toEqual(["update geth-nodes-chain-ready", "update geth-nodes-service-node"]);
+        const up = await ws.pulumi(["up", "--yes"], { timeoutMs: 20 * 60_000 });
+        figures.updateSeconds = up.seconds;
+        expect(up.stdout).toMatch(/ChainReady geth-nodes-chain-ready updating \(\d+s\) waiting for chain 4242/);
+        const after = await probe(outputs.rpcEndpoints as string[], 120_000, ["txpool_status"]);
+        for (const s of after) {
+            expect(s.readyAfterMs, JSON.stringify(s)).toBeDefined();
+            expect(JSON.parse(s.answers!.txpool_status), s.url).toMatchObject({ pending: expect.any(String), queued: expect.any(String) });
+        }
     });
 
     it("growth: workerCount 1 -> 2 only adds (no replace, no delete, no update of a host, network or service), then the new node peers and syncs", async () => {

@@ -9,6 +9,8 @@ export interface ProbeRequest {
     urls: string[];
     timeoutMs: number;
     minPeers: number;
+    /** Methods (no parameters) to call once an endpoint is ready; their answers go to `answers`. */
+    alsoCall?: string[];
 }
 
 export interface EndpointState {
@@ -20,17 +22,19 @@ export interface EndpointState {
     head?: number;
     /** Milliseconds until the endpoint met every condition, if it did. */
     readyAfterMs?: number;
+    /** What each of `alsoCall` answered: the result as JSON, or `error: <message>`. */
+    answers?: Record<string, string>;
     error?: string;
 }
 
-async function call(url: string, method: string): Promise<string> {
+async function call(url: string, method: string): Promise<unknown> {
     const res = await fetch(url, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params: [] }),
         signal: AbortSignal.timeout(5_000),
     });
-    const body = (await res.json()) as { result?: string; error?: { message: string } };
+    const body = (await res.json()) as { result?: unknown; error?: { message: string } };
     if (body.error) throw new Error(`${method}: ${body.error.message}`);
     return body.result ?? "";
 }
@@ -39,13 +43,20 @@ async function probe(url: string, req: ProbeRequest, t0: number): Promise<Endpoi
     const s: EndpointState = { url };
     while (Date.now() - t0 < req.timeoutMs) {
         try {
-            s.chainId = hexToNumber(await call(url, "eth_chainId"));
-            s.peers = hexToNumber(await call(url, "net_peerCount"));
-            s.head = hexToNumber(await call(url, "eth_blockNumber"));
+            s.chainId = hexToNumber(String(await call(url, "eth_chainId")));
+            s.peers = hexToNumber(String(await call(url, "net_peerCount")));
+            s.head = hexToNumber(String(await call(url, "eth_blockNumber")));
             s.firstHead ??= s.head;
             s.error = undefined;
             if (s.peers >= req.minPeers && s.head > s.firstHead) {
                 s.readyAfterMs = Date.now() - t0;
+                s.answers = {};
+                for (const m of req.alsoCall ?? []) {
+                    s.answers[m] = await call(url, m).then(
+                        (v) => JSON.stringify(v),
+                        (e: unknown) => `error: ${e instanceof Error ? e.message : String(e)}`,
+                    );
+                }
                 return s;
             }
         } catch (e) {
