@@ -81,3 +81,28 @@ describe("the package's public API (components/index.ts, built to package.json's
         }
     });
 });
+
+describe("the npm package", () => {
+    it("ships the library's JavaScript and declarations, a LICENSE, and no test code, test data or source maps", () => {
+        const out = fs.mkdtempSync(path.join(require("node:os").tmpdir(), "gs-pack-"));
+        try {
+            const r = require("node:child_process").spawnSync(
+                process.execPath,
+                [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", out, "--listEmittedFiles"],
+                { cwd: root, encoding: "utf8" },
+            );
+            expect(r.status, r.stdout + r.stderr).toBe(0);
+            const emitted = (r.stdout as string).split("\n").filter((l) => l.startsWith("TSFILE: ")).map((l) => path.relative(out, l.slice(8)));
+            expect(emitted).toContain("components/index.js");
+            expect(emitted).toContain("components/index.d.ts");
+            expect(emitted.filter((f) => !/^(components|stacks)\/.+\.(js|d\.ts)$/.test(f))).toEqual([]);
+            expect(emitted.filter((f) => /\.map$|\.test\.|\.fixtures\.|testdata\//.test(f))).toEqual([]);
+        } finally {
+            fs.rmSync(out, { recursive: true, force: true });
+        }
+        const pkg = JSON.parse(read("package.json"));
+        expect(pkg.files).toEqual(["dist/components", "dist/stacks"]);
+        expect(pkg.license).toBe("Apache-2.0");
+        expect(read("LICENSE")).toMatch(/Apache License\s+Version 2\.0, January 2004/);
+    }, 60_000);
+});
