@@ -5,19 +5,27 @@
 // (the `lab` section: swarm formation + stacks deployed until the heads are equal).
 //
 // A run whose suite failed is kept with its exit code and left out of the medians.
-import { spawn } from "node:child_process";
+//
+// The runs use a git worktree of the commit checked out (HEAD), not the working tree: every
+// pulumi command compiles the program anew, so an edit made while the bench runs would
+// otherwise change what is measured between (or within) runs.
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
+import { which } from "../lab/exec";
+import { toolchainSource } from "../engine/pulumi";
 import { readResults } from "./results";
 import { round, Summary, summarize } from "./stats";
 
 const ROOT = path.join(__dirname, "..", "..");
-const ENGINE_RESULTS = path.join(ROOT, "test", "engine", "results.json");
 
 /** The figures of one engine-tier run (seconds), as test/engine/engine.test.ts writes them. */
 export type EngineRunFigures = Record<string, number | string>;
 
 export interface EngineBenchResult {
+    /** The commit measured. */
+    commit: string;
     runs: Array<{ exitCode: number; wallSeconds: number; figures?: EngineRunFigures }>;
     /** Median (min–max) of every numeric figure over the passing runs. */
     figures: Record<string, Summary>;
@@ -26,10 +34,13 @@ export interface EngineBenchResult {
     labTotalSeconds?: number;
 }
 
-function runSuite(log: (m: string) => void): Promise<{ exitCode: number; wallSeconds: number }> {
+function runSuite(tree: string, log: (m: string) => void): Promise<{ exitCode: number; wallSeconds: number }> {
     return new Promise((resolve, reject) => {
         const t = Date.now();
-        const child = spawn("npx", ["vitest", "run", "--project", "engine"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+        // The worktree is elsewhere: it finds the offline toolchain beside this clone.
+        const toolchain = process.env.GETH_SWARM_PULUMI_TOOLCHAIN ?? (which("pulumi") ? undefined : toolchainSource());
+        const env = { ...process.env, NO_COLOR: "1", ...(toolchain ? { GETH_SWARM_PULUMI_TOOLCHAIN: toolchain } : {}) };
+        const child = spawn("npx", ["vitest", "run", "--project", "engine"], { cwd: tree, stdio: ["ignore", "pipe", "pipe"], env });
         let tail = "";
         const take = (d: Buffer) => (tail = (tail + d.toString()).slice(-20_000));
         child.stdout.on("data", take);
@@ -42,15 +53,31 @@ function runSuite(log: (m: string) => void): Promise<{ exitCode: number; wallSec
     });
 }
 
+/** A worktree of HEAD with the clone's node_modules: what the runs measure. */
+function checkoutHead(log: (m: string) => void): { tree: string; commit: string; remove: () => void } {
+    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
+    const tree = fs.mkdtempSync(path.join(os.tmpdir(), `geth-swarm-bench-${commit}-`));
+    execFileSync("git", ["worktree", "add", "--detach", tree, "HEAD"], { cwd: ROOT, stdio: "ignore" });
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(tree, "node_modules"));
+    log(`engine: measuring commit ${commit} in ${tree}`);
+    return { tree, commit, remove: () => execFileSync("git", ["worktree", "remove", "--force", tree], { cwd: ROOT, stdio: "ignore" }) };
+}
+
 export async function runEngineBench(opts: { runs?: number; log: (m: string) => void }): Promise<EngineBenchResult> {
     const runs: EngineBenchResult["runs"] = [];
-    for (let i = 0; i < (opts.runs ?? 3); i++) {
-        fs.rmSync(ENGINE_RESULTS, { force: true });
-        opts.log(`engine: run ${i + 1}/${opts.runs ?? 3} (npm run test:engine, about 10 minutes)`);
-        const r = await runSuite(opts.log);
-        const figures = fs.existsSync(ENGINE_RESULTS) ? (JSON.parse(fs.readFileSync(ENGINE_RESULTS, "utf8")).engine as EngineRunFigures) : undefined;
-        runs.push({ ...r, figures });
-        opts.log(`engine: run ${i + 1}: exit ${r.exitCode} in ${r.wallSeconds} s; up ${figures?.upSeconds ?? "-"} s, no-op preview ${figures?.noopPreviewSeconds ?? "-"} s, grow ${figures?.growSeconds ?? "-"} s, destroy ${figures?.destroySeconds ?? "-"} s`);
+    const { tree, commit, remove } = checkoutHead(opts.log);
+    const results = path.join(tree, "test", "engine", "results.json");
+    try {
+        for (let i = 0; i < (opts.runs ?? 3); i++) {
+            fs.rmSync(results, { force: true });
+            opts.log(`engine: run ${i + 1}/${opts.runs ?? 3} (the engine tier, about 10 minutes)`);
+            const r = await runSuite(tree, opts.log);
+            const figures = fs.existsSync(results) ? (JSON.parse(fs.readFileSync(results, "utf8")).engine as EngineRunFigures) : undefined;
+            runs.push({ ...r, figures });
+            opts.log(`engine: run ${i + 1}: exit ${r.exitCode} in ${r.wallSeconds} s; up ${figures?.upSeconds ?? "-"} s, no-op preview ${figures?.noopPreviewSeconds ?? "-"} s, grow ${figures?.growSeconds ?? "-"} s, destroy ${figures?.destroySeconds ?? "-"} s`);
+        }
+    } finally {
+        remove();
     }
     const passing = runs.filter((r) => r.exitCode === 0 && r.figures);
     const keys = [...new Set(passing.flatMap((r) => Object.keys(r.figures!)))].filter((k) => passing.every((r) => typeof r.figures![k] === "number"));
@@ -59,6 +86,7 @@ export async function runEngineBench(opts: { runs?: number; log: (m: string) => 
     const labTotalSeconds = lab?.sizes?.find((s) => s.hosts === 3)?.totalSeconds?.median;
     const up = figures.upSeconds?.median;
     return {
+        commit,
         runs,
         figures,
         labTotalSeconds,

@@ -36,7 +36,7 @@ export interface PulumiCli {
 }
 
 /** `$GETH_SWARM_PULUMI_TOOLCHAIN`, else the first `shared/pulumi-toolchain` beside the clone or one of its parents. */
-function toolchainSource(): string {
+export function toolchainSource(): string {
     if (process.env.GETH_SWARM_PULUMI_TOOLCHAIN) return process.env.GETH_SWARM_PULUMI_TOOLCHAIN;
     const tried: string[] = [];
     for (let dir = path.dirname(REPO_ROOT); ; dir = path.dirname(dir)) {
