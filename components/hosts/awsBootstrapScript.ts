@@ -3,54 +3,80 @@
  * and runs once at first boot. It is the same for every host; what differs (role, host
  * name, parameter names, leader address) is in `/etc/geth-swarm/bootstrap.env`, rendered by
  * {@link renderCloudInit}. Kept in TypeScript (not a separate file) so it ships inside the
- * compiled package; tests run `bash -n`, shellcheck and a stand-in-command run over it.
+ * compiled package, and terse: EC2 takes at most 16 KiB of user-data.
+ *
+ * - **Secrets** (join tokens, the TLS server key) come from SSM Parameter Store and never
+ *   reach a command line (the process list) or the log: xtrace is off while one is in a
+ *   variable, the IMDSv2 session token reaches curl on stdin (`-H @-`), a token goes to SSM
+ *   as a `file://` value from a 0600 file in a scratch directory that is removed however the
+ *   script ends, and the join is a `POST /swarm/join` to the engine's socket with the
+ *   request on curl's stdin (`docker swarm join --token` would show it in the process list).
+ * - **Bounds**: the metadata service: 2 s to connect, 5 s a request, at most 4 requests
+ *   (about 23 s); SSM: the AWS CLI's `--cli-connect-timeout 5 --cli-read-timeout 10` with 3
+ *   attempts a call (standard retry mode), calls retried by the script with waits of 2, 4,
+ *   8, ... s; a join request 60 s; joining `GS_JOIN_ATTEMPTS` attempts, 5 s apart doubling to
+ *   60 s. Each failure says in the instance log what did not answer (the metadata service,
+ *   the SSM parameter by name with the AWS CLI's error, the engine's answer to the join).
+ * - **Idempotent**: the engine and the AWS CLI are installed only when missing (`command
+ *   -v`); the leader restarts the engine only when a TLS file or the drop-in changed (or the
+ *   TLS port is closed), does not init a swarm it is in, and writes a join token only when
+ *   the parameter holds another value; a host in the swarm does not join again.
+ *
+ * The unit tests run `bash -n`, shellcheck and a stand-in-command run over it; the lab
+ * (test/lab/awsBootstrap.test.ts) runs the rendered user-data on lab hosts against the real
+ * AWS CLI, an SSM API (moto) and AWS's EC2 metadata mock.
  */
 export const BOOTSTRAP_SCRIPT = `#!/bin/bash
-# geth-swarm host bootstrap: installs the Docker engine and forms the swarm.
-#
-# Written by cloud-init and run once, at first boot, as root. Settings come from
-# /etc/geth-swarm/bootstrap.env, which holds no secrets: the swarm join tokens and the
-# Docker API's TLS material are read from SSM Parameter Store with the instance role,
-# and xtrace is off wherever a secret is in a variable or on a command line.
-#
-#   leader   the first manager: Docker API on TLS, \`docker swarm init\`, publishes the
-#            worker and manager join tokens to SSM
-#   manager  joins the leader's swarm as a manager
-#   worker   joins the leader's swarm as a worker
-#
-# Every step is logged to the console and to /var/log/geth-swarm-bootstrap.log; a
-# failure prints the step that failed.
+# geth-swarm host bootstrap (run once by cloud-init, as root): the leader serves the Docker
+# API on TLS, inits the swarm and puts the join tokens in SSM; a manager or worker joins it.
+# Secrets stay off command lines and the log. Network calls are bounded; a second run
+# changes nothing. Steps are logged to the console and /var/log/geth-swarm-bootstrap.log.
 set -Eeuo pipefail
 
-# GETH_SWARM_ROOT and GETH_SWARM_CONSOLE exist for the project's tests, which run this script
-# against stand-in commands; on a host both are unset.
+# For the project's tests (files under a directory of their own); unset on a host.
 readonly ROOT="\${GETH_SWARM_ROOT:-}"
 readonly CONSOLE="\${GETH_SWARM_CONSOLE:-/dev/console}"
 readonly ENV_FILE="\${ROOT}/etc/geth-swarm/bootstrap.env"
 readonly LOG_FILE="\${ROOT}/var/log/geth-swarm-bootstrap.log"
 readonly TLS_DIR="\${ROOT}/etc/docker/geth-swarm-tls"
-readonly DOCKER_DROPIN_DIR="\${ROOT}/etc/systemd/system/docker.service.d"
+readonly DROPIN_DIR="\${ROOT}/etc/systemd/system/docker.service.d"
 readonly SWARM_PORT=2377
+readonly IMDS="http://169.254.169.254"
+# Bounds: metadata service 5 s a request, 4 at most; SSM 5 s to connect, 10 s a read, 3 tries.
+readonly IMDS_CURL=(-sSf --connect-timeout 2 --max-time 5 --retry 3 --retry-delay 1 --retry-max-time 20 --retry-connrefused)
+readonly AWS=(aws --cli-connect-timeout 5 --cli-read-timeout 10)
+export AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=3
+readonly JOIN_TIMEOUT=60
+readonly APT=(apt-get -q -o DPkg::Lock::Timeout=600 -o Acquire::http::Timeout=30 -o Acquire::Retries=3)
+# The engine's socket, as the Docker CLI finds it.
+DOCKER_SOCK=/var/run/docker.sock
+if [[ "\${DOCKER_HOST:-}" == unix://* ]]; then DOCKER_SOCK="\${DOCKER_HOST#unix://}"; fi
+readonly DOCKER_SOCK
 export PATH="\${PATH}:/snap/bin"
 export DEBIAN_FRONTEND=noninteractive
 STEP="starting"
+WORK_DIR=""
 
 # shellcheck disable=SC2312 # tee's status does not matter: a console that cannot be written must not stop the bootstrap
 exec > >(tee -a "\${LOG_FILE}" "\${CONSOLE}" >/dev/null) 2>&1
 
+say() { echo "geth-swarm-bootstrap: $*"; }
+
 on_error() {
     local rc=$?
     { set +x; } 2>/dev/null
-    echo "geth-swarm-bootstrap: FAILED (exit \${rc}) during step: \${STEP}"
-    echo "geth-swarm-bootstrap: see \${LOG_FILE} and /var/log/cloud-init-output.log"
+    say "FAILED (exit \${rc}) during step: \${STEP} (after \${SECONDS}s)"
+    say "see \${LOG_FILE} and /var/log/cloud-init-output.log"
     logger -t geth-swarm-bootstrap "FAILED (exit \${rc}) during step: \${STEP}" || true
     exit "\${rc}"
 }
 trap on_error ERR
+on_exit() { if [[ -n "\${WORK_DIR}" ]]; then rm -rf "\${WORK_DIR}"; fi; }
+trap on_exit EXIT
 
 step() {
     STEP="$*"
-    echo "geth-swarm-bootstrap: === \${STEP}"
+    say "=== \${STEP} (at \${SECONDS}s)"
     logger -t geth-swarm-bootstrap "\${STEP}" || true
 }
 
@@ -62,141 +88,194 @@ step() {
 PS4='+ geth-swarm-bootstrap:\${LINENO}: '
 set -x
 
-# retry ATTEMPTS COMMAND...: run COMMAND until it succeeds, waiting 2, 4, 8, ... (at most 30)
-# seconds between attempts; fail after ATTEMPTS attempts.
+# retry ATTEMPTS COMMAND...: waits 2, 4, 8, ... (at most 30) s between attempts.
 retry() {
     local attempts=$1 n=1 delay=2
     shift
     until "$@"; do
         if ((n >= attempts)); then
-            echo "geth-swarm-bootstrap: gave up after \${n} attempts: $*"
+            say "gave up after \${n} attempts: $*" >&2
             return 1
         fi
-        echo "geth-swarm-bootstrap: attempt \${n} of \${attempts} failed, retrying in \${delay}s: $*"
+        say "attempt \${n} of \${attempts} failed, retrying in \${delay}s: $*" >&2
         sleep "\${delay}"
         n=$((n + 1))
         delay=$((delay * 2 > 30 ? 30 : delay * 2))
     done
 }
 
-# imds PATH: a value from the instance metadata service, with an IMDSv2 session token.
+# imds PATH: a metadata value; the IMDSv2 token reaches curl on stdin.
 imds() {
-    local token
+    local token status=0
     { set +x; } 2>/dev/null
-    token="$(curl -fsS --retry 5 --retry-connrefused -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' http://169.254.169.254/latest/api/token)"
-    curl -fsS --retry 5 --retry-connrefused -H "X-aws-ec2-metadata-token: \${token}" "http://169.254.169.254/latest/meta-data/$1"
+    if ! token="$(curl "\${IMDS_CURL[@]}" -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "\${IMDS}/latest/api/token")" || [[ -z "\${token}" ]]; then
+        say "no IMDSv2 session token from the instance metadata service (\${IMDS}) within 23 s" >&2
+        status=1
+    elif ! printf 'X-aws-ec2-metadata-token: %s\\n' "\${token}" | curl "\${IMDS_CURL[@]}" -H @- "\${IMDS}/latest/meta-data/$1"; then
+        say "no meta-data/$1 from the instance metadata service (\${IMDS}) within 23 s" >&2
+        status=1
+    fi
+    token=""
     set -x
+    return "\${status}"
 }
 
-# ssm_get NAME: the decrypted value of an SSM parameter on stdout. Callers keep it out of
-# the trace (redirect it to a file, or turn xtrace off).
+# ssm_get NAME: the decrypted value (callers send it to a file).
 ssm_get() {
-    aws ssm get-parameter --region "\${REGION}" --name "$1" --with-decryption --query Parameter.Value --output text
+    "\${AWS[@]}" ssm get-parameter --region "\${REGION}" --name "$1" --with-decryption --query Parameter.Value --output text
 }
 
-# ssm_put_file NAME FILE: store FILE's content as the SecureString parameter NAME (the
-# parameter exists: the program created it with a placeholder, so \`pulumi destroy\` removes it).
+# ssm_put_file NAME FILE: into the SecureString the program created.
 ssm_put_file() {
-    aws ssm put-parameter --region "\${REGION}" --name "$1" --type SecureString --overwrite --value "file://$2" >/dev/null
+    "\${AWS[@]}" ssm put-parameter --region "\${REGION}" --name "$1" --type SecureString --overwrite --value "file://$2" >/dev/null
 }
 
 swarm_state() {
-    docker info --format '{{.Swarm.LocalNodeState}}'
+    timeout 30 docker info --format '{{.Swarm.LocalNodeState}}'
 }
 
 install_docker() {
-    retry 5 apt-get -o DPkg::Lock::Timeout=600 -q update
-    retry 5 apt-get -o DPkg::Lock::Timeout=600 -q install -y docker.io
+    local dockerd
+    if command -v docker >/dev/null && dockerd="$(command -v dockerd)"; then
+        say "the Docker engine is installed (\${dockerd})"
+    else
+        retry 5 "\${APT[@]}" update
+        retry 5 "\${APT[@]}" install -y docker.io
+    fi
     systemctl enable --now docker
-    retry 10 docker info >/dev/null
+    retry 10 timeout 30 docker info >/dev/null
 }
 
 install_aws_cli() {
-    if command -v aws >/dev/null; then
+    local aws
+    if aws="$(command -v aws)"; then
+        say "the AWS CLI is installed (\${aws})"
         return 0
     fi
     if apt-cache show awscli >/dev/null 2>&1; then
-        retry 5 apt-get -o DPkg::Lock::Timeout=600 -q install -y awscli
+        retry 5 "\${APT[@]}" install -y awscli
     else
-        snap wait system seed.loaded
-        retry 5 snap install aws-cli --classic
+        timeout 300 snap wait system seed.loaded
+        retry 5 timeout 600 snap install aws-cli --classic
     fi
     aws --version
 }
 
-# Fetch the CA, server certificate and server key from SSM (files 0600 in a 0700
-# directory), and make dockerd also listen on the TLS port with client verification.
+# put_if_changed MODE NEW TARGET: status 0 when TARGET changed.
+put_if_changed() {
+    if cmp -s "$2" "$3"; then return 1; fi
+    install -m "$1" "$2" "$3"
+}
+
+# TLS files from SSM and a drop-in for dockerd; restarts it only on a change.
 configure_docker_tls() {
     : "\${GS_TLS_CA_PARAM:?}" "\${GS_TLS_CERT_PARAM:?}" "\${GS_TLS_KEY_PARAM:?}" "\${GS_DOCKER_TLS_PORT:?}"
-    install -d -m 0700 "\${TLS_DIR}"
-    retry 5 ssm_get "\${GS_TLS_CA_PARAM}" >"\${TLS_DIR}/ca.pem"
-    retry 5 ssm_get "\${GS_TLS_CERT_PARAM}" >"\${TLS_DIR}/server-cert.pem"
-    retry 5 ssm_get "\${GS_TLS_KEY_PARAM}" >"\${TLS_DIR}/server-key.pem"
-    chmod 0600 "\${TLS_DIR}/ca.pem" "\${TLS_DIR}/server-cert.pem" "\${TLS_DIR}/server-key.pem"
-    grep -q -e '-----BEGIN CERTIFICATE-----' "\${TLS_DIR}/ca.pem"
-    grep -q -e '-----BEGIN CERTIFICATE-----' "\${TLS_DIR}/server-cert.pem"
-    grep -q -e '-----BEGIN [A-Z ]*PRIVATE KEY-----' "\${TLS_DIR}/server-key.pem"
-    install -d -m 0755 "\${DOCKER_DROPIN_DIR}"
-    cat >"\${DOCKER_DROPIN_DIR}/geth-swarm-tls.conf" <<EOF
+    local new="\${WORK_DIR}/tls" dockerd changed=0 f
+    install -d -m 0700 "\${TLS_DIR}" "\${new}"
+    retry 5 ssm_get "\${GS_TLS_CA_PARAM}" >"\${new}/ca.pem"
+    retry 5 ssm_get "\${GS_TLS_CERT_PARAM}" >"\${new}/server-cert.pem"
+    retry 5 ssm_get "\${GS_TLS_KEY_PARAM}" >"\${new}/server-key.pem"
+    grep -q -e '-----BEGIN CERTIFICATE-----' "\${new}/ca.pem"
+    grep -q -e '-----BEGIN CERTIFICATE-----' "\${new}/server-cert.pem"
+    grep -q -e '-----BEGIN [A-Z ]*PRIVATE KEY-----' "\${new}/server-key.pem"
+    dockerd="$(command -v dockerd)"
+    cat >"\${new}/geth-swarm-tls.conf" <<EOF
 [Service]
 ExecStart=
-ExecStart=/usr/bin/dockerd -H fd:// -H tcp://0.0.0.0:\${GS_DOCKER_TLS_PORT} --containerd=/run/containerd/containerd.sock --tlsverify --tlscacert=\${TLS_DIR#"\${ROOT}"}/ca.pem --tlscert=\${TLS_DIR#"\${ROOT}"}/server-cert.pem --tlskey=\${TLS_DIR#"\${ROOT}"}/server-key.pem
+ExecStart=\${dockerd} -H fd:// -H tcp://0.0.0.0:\${GS_DOCKER_TLS_PORT} --containerd=/run/containerd/containerd.sock --tlsverify --tlscacert=\${TLS_DIR#"\${ROOT}"}/ca.pem --tlscert=\${TLS_DIR#"\${ROOT}"}/server-cert.pem --tlskey=\${TLS_DIR#"\${ROOT}"}/server-key.pem
 EOF
-    chmod 0644 "\${DOCKER_DROPIN_DIR}/geth-swarm-tls.conf"
+    install -d -m 0755 "\${DROPIN_DIR}"
+    # shellcheck disable=SC2310 # the status says whether it changed
+    for f in ca.pem server-cert.pem server-key.pem; do
+        if put_if_changed 0600 "\${new}/\${f}" "\${TLS_DIR}/\${f}"; then changed=1; fi
+    done
+    # shellcheck disable=SC2310 # the status says whether it changed
+    if put_if_changed 0644 "\${new}/geth-swarm-tls.conf" "\${DROPIN_DIR}/geth-swarm-tls.conf"; then changed=1; fi
+    if ((changed == 0)) && timeout 5 bash -c ": </dev/tcp/127.0.0.1/\${GS_DOCKER_TLS_PORT}" 2>/dev/null; then
+        say "TLS settings unchanged, port \${GS_DOCKER_TLS_PORT} open: the engine keeps running"
+        return 0
+    fi
     systemctl daemon-reload
     systemctl restart docker
-    retry 10 docker info >/dev/null
+    retry 10 timeout 30 docker info >/dev/null
 }
 
 init_swarm() {
     local state
     state="$(swarm_state)"
     if [[ "\${state}" == active ]]; then
-        echo "geth-swarm-bootstrap: already in a swarm"
+        say "in a swarm already: nothing to initialise"
         return 0
     fi
     # stdout carries the join command with the worker token: keep it out of the log.
-    docker swarm init --advertise-addr "\${PRIVATE_IP}" --default-addr-pool "\${GS_ADDR_POOL}" >/dev/null
+    timeout 120 docker swarm init --advertise-addr "\${PRIVATE_IP}" --default-addr-pool "\${GS_ADDR_POOL}" >/dev/null
 }
 
 publish_join_tokens() {
-    local dir
-    dir="$(mktemp -d)"
-    docker swarm join-token -q worker | tr -d '\\n' >"\${dir}/worker"
-    docker swarm join-token -q manager | tr -d '\\n' >"\${dir}/manager"
-    retry 5 ssm_put_file "\${GS_WORKER_TOKEN_PARAM}" "\${dir}/worker"
-    retry 5 ssm_put_file "\${GS_MANAGER_TOKEN_PARAM}" "\${dir}/manager"
-    rm -rf "\${dir}"
+    local kind param w="\${WORK_DIR}"
+    for kind in worker manager; do
+        param="\${GS_WORKER_TOKEN_PARAM}"
+        if [[ "\${kind}" == manager ]]; then param="\${GS_MANAGER_TOKEN_PARAM}"; fi
+        timeout 30 docker swarm join-token -q "\${kind}" | tr -d '\\n' >"\${w}/\${kind}"
+        retry 5 ssm_get "\${param}" | tr -d '\\n' >"\${w}/\${kind}.published"
+        if cmp -s "\${w}/\${kind}" "\${w}/\${kind}.published"; then
+            say "\${param} holds the \${kind} join token already"
+        else
+            retry 5 ssm_put_file "\${param}" "\${w}/\${kind}"
+            say "published the \${kind} join token to \${param}"
+        fi
+    done
 }
 
-# join_swarm KIND PARAM: wait for the leader to publish the join token, then join. A
-# token left from an earlier swarm (the leader was replaced) fails to join: retried too.
+# swarm_join TOKEN: POST /swarm/join, the request on curl's stdin.
+swarm_join() {
+    { set +x; } 2>/dev/null
+    local code answer
+    if [[ ! "$1" =~ ^SWMTKN-[0-9]+-[A-Za-z0-9-]+$ ]]; then
+        say "the join token has an unexpected form"
+        return 1
+    fi
+    say "joining \${GS_LEADER_ADDR}:\${SWARM_PORT}"
+    code="$(printf '{"ListenAddr":"0.0.0.0:%s","AdvertiseAddr":"%s","RemoteAddrs":["%s:%s"],"JoinToken":"%s"}' "\${SWARM_PORT}" "\${PRIVATE_IP}" "\${GS_LEADER_ADDR}" "\${SWARM_PORT}" "$1" |
+        curl -sS --max-time "\${JOIN_TIMEOUT}" --unix-socket "\${DOCKER_SOCK}" -H 'Content-Type: application/json' --data-binary @- \\
+            -o "\${WORK_DIR}/join-answer" -w '%{http_code}' http://docker/swarm/join)" || true
+    if [[ "\${code}" == 200 ]]; then return 0; fi
+    answer="$(sed -e 's/SWMTKN-[A-Za-z0-9-]*/<token>/g' "\${WORK_DIR}/join-answer" 2>/dev/null || true)"
+    say "the engine did not join: HTTP \${code:-none} \${answer}"
+    return 1
+}
+
+# join_swarm KIND PARAM: GS_JOIN_ATTEMPTS attempts, 5 s apart doubling to 60 s.
 join_swarm() {
-    local kind=$1 param=$2 attempt=1 delay=5 token="" state
+    local kind=$1 param=$2 attempt=1 delay=5 token="" state why=""
     while :; do
         state="$(swarm_state)"
         if [[ "\${state}" == active ]]; then
-            echo "geth-swarm-bootstrap: joined the swarm as a \${kind}"
+            say "in the swarm as a \${kind}"
             return 0
         fi
-        if [[ "\${state}" != pending ]]; then
+        if [[ "\${state}" == pending ]]; then
+            why="the engine is still joining (node state pending)"
+        else
             { set +x; } 2>/dev/null
-            # shellcheck disable=SC2310 # a failed read (not published yet, throttled) is retried below
-            token="$(ssm_get "\${param}" || true)"
-            if [[ "\${token}" == SWMTKN-* ]]; then
-                echo "geth-swarm-bootstrap: joining \${GS_LEADER_ADDR}:\${SWARM_PORT} as a \${kind} (attempt \${attempt} of \${GS_JOIN_ATTEMPTS})"
-                docker swarm join --advertise-addr "\${PRIVATE_IP}" --token "\${token}" "\${GS_LEADER_ADDR}:\${SWARM_PORT}" ||
-                    echo "geth-swarm-bootstrap: join failed (attempt \${attempt} of \${GS_JOIN_ATTEMPTS})"
+            if ! token="$("\${AWS[@]}" ssm get-parameter --region "\${REGION}" --name "\${param}" --with-decryption --query Parameter.Value --output text)"; then
+                why="could not read the \${kind} join token from SSM parameter \${param} (the AWS CLI's error is above)"
+            elif [[ "\${token}" != SWMTKN-* ]]; then
+                why="the \${kind} join token is not published yet in SSM parameter \${param}"
             else
-                echo "geth-swarm-bootstrap: the \${kind} join token is not published yet (attempt \${attempt} of \${GS_JOIN_ATTEMPTS})"
+                say "the \${kind} join token is in \${param} (attempt \${attempt} of \${GS_JOIN_ATTEMPTS})"
+                why=""
+                # shellcheck disable=SC2310 # a refused or timed-out join is retried below
+                swarm_join "\${token}" || why="the engine did not join \${GS_LEADER_ADDR}:\${SWARM_PORT} (its answer is above)"
             fi
             token=""
             set -x
         fi
+        if [[ -n "\${why}" ]]; then say "\${why} (attempt \${attempt} of \${GS_JOIN_ATTEMPTS})"; fi
         if ((attempt >= GS_JOIN_ATTEMPTS)); then
             state="$(swarm_state)"
-            [[ "\${state}" == active ]] && continue
-            echo "geth-swarm-bootstrap: could not join the swarm at \${GS_LEADER_ADDR}:\${SWARM_PORT} after \${attempt} attempts"
+            if [[ "\${state}" == active ]]; then continue; fi
+            say "could not join the swarm at \${GS_LEADER_ADDR}:\${SWARM_PORT} after \${attempt} attempts: \${why:-node state \${state}}"
             return 1
         fi
         sleep "\${delay}"
@@ -209,12 +288,12 @@ step "install the Docker engine"
 install_docker
 step "install the AWS CLI"
 install_aws_cli
-# From here on, every file the script creates (TLS material, token files) is root-only.
 umask 077
+WORK_DIR="$(mktemp -d)"
 step "read the instance's address and region (IMDSv2)"
 PRIVATE_IP="$(imds local-ipv4)"
 REGION="$(imds placement/region)"
-echo "geth-swarm-bootstrap: host \${GS_HOSTNAME}, role \${GS_ROLE}, address \${PRIVATE_IP}, region \${REGION}"
+say "host \${GS_HOSTNAME}, role \${GS_ROLE}, address \${PRIVATE_IP}, region \${REGION}"
 
 case "\${GS_ROLE}" in
     leader)
@@ -235,12 +314,12 @@ case "\${GS_ROLE}" in
         ;;
     *)
         step "check the role"
-        echo "geth-swarm-bootstrap: unknown role \${GS_ROLE}; expected leader, manager or worker"
+        say "unknown role \${GS_ROLE}; expected leader, manager or worker"
         exit 2
         ;;
 esac
 
 step "done"
 final_state="$(swarm_state)"
-echo "geth-swarm-bootstrap: \${GS_HOSTNAME} is a swarm \${GS_ROLE} (node state \${final_state})"
+say "\${GS_HOSTNAME} is a swarm \${GS_ROLE} (node state \${final_state})"
 `;

@@ -6,6 +6,7 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { BOOTSTRAP_ENV_PATH, BOOTSTRAP_PATH, BOOTSTRAP_SCRIPT, bootstrapEnv, CloudInitParams, renderCloudInit, shellQuote, swarmAddressPool } from "./cloudInit";
 import { JOINING, LEADER, PARAMETER_NAMES } from "./cloudInit.fixtures";
+import { JOIN_TOKEN_PLACEHOLDER } from "./awsSwarmHosts";
 
 const names = PARAMETER_NAMES;
 const leader = LEADER;
@@ -103,8 +104,8 @@ describe("the bootstrap script", () => {
 
     it("turns xtrace off before every line that holds a token or the IMDS session token", () => {
         const lines = BOOTSTRAP_SCRIPT.split("\n");
-        const secretLines = lines.map((l, i) => [l, i] as const).filter(([l]) => /token="\$\(|--token "\$|metadata-token: \$\{token/.test(l) && !/^\s*#/.test(l));
-        expect(secretLines.length).toBeGreaterThanOrEqual(4);
+        const secretLines = lines.map((l, i) => [l, i] as const).filter(([l]) => /token="\$\(|"\$\{token\}"|JoinToken/.test(l) && !/^\s*#/.test(l));
+        expect(secretLines.length).toBeGreaterThanOrEqual(6);
         for (const [, i] of secretLines) {
             const before = lines.slice(0, i).reverse();
             const lastOff = before.findIndex((l) => l.includes("{ set +x; } 2>/dev/null"));
@@ -132,7 +133,22 @@ function runBootstrap(p: CloudInitParams, opts: { tokenAfter?: number; ssm?: Rec
     };
     for (const n of ["apt-get", "systemctl", "snap", "sleep", "logger"]) stub(n, "exit 0");
     stub("apt-cache", "exit 100");
-    stub("curl", `case "$*" in *api/token*) echo IMDS-SESSION-SECRET;; *local-ipv4) echo 10.0.0.10;; *placement/region) echo eu-west-1;; *) exit 22;; esac`);
+    stub("dockerd", "exit 0");
+    // IMDS: the session token must come on stdin (-H @-), never on the command line. The
+    // engine's API (--unix-socket): POST /swarm/join with the request on stdin.
+    stub(
+        "curl",
+        `case "$*" in
+  *api/token*) echo IMDS-SESSION-SECRET;;
+  *--unix-socket*swarm/join*)
+    out=""; prev=""; for a in "$@"; do [ "$prev" = -o ] && out=$a; prev=$a; done
+    cat >"$S/joined"; echo active >"$S/swarm"; : >"$out"; printf 200;;
+  *meta-data*)
+    [ "$(cat)" = "X-aws-ec2-metadata-token: IMDS-SESSION-SECRET" ] || { echo "curl: (22) 401" >&2; exit 22; }
+    case "$*" in *local-ipv4) echo 10.0.0.10;; *placement/region) echo eu-west-1;; *) exit 22;; esac;;
+  *) exit 22;;
+esac`,
+    );
     stub(
         "docker",
         `case "$1 $2" in
@@ -140,7 +156,6 @@ function runBootstrap(p: CloudInitParams, opts: { tokenAfter?: number; ssm?: Rec
   "info ") ;;
   "swarm init") echo active >"$S/swarm"; echo "To add a worker to this swarm, run: docker swarm join --token SWMTKN-1-workersecret 10.0.0.10:2377";;
   "swarm join-token") if [ "$4" = worker ]; then echo SWMTKN-1-workersecret; else echo SWMTKN-1-managersecret; fi;;
-  "swarm join") echo "$*" >"$S/joined"; echo active >"$S/swarm"; echo "This node joined a swarm as a worker.";;
   *) exit 0;;
 esac`,
     );
@@ -182,15 +197,24 @@ esac`,
 describe("the bootstrap script, run against stand-in commands", () => {
     const pem = (k: string) => `-----BEGIN ${k}-----\nFAKE\n-----END ${k}-----\n`;
 
+    // As the program creates them: the join-token parameters hold a placeholder until the leader writes them.
+    const created = {
+        [names.tlsCa]: pem("CERTIFICATE"),
+        [names.tlsCert]: pem("CERTIFICATE"),
+        [names.tlsKey]: pem("EC PRIVATE KEY"),
+        [names.workerToken]: JOIN_TOKEN_PLACEHOLDER,
+        [names.managerToken]: JOIN_TOKEN_PLACEHOLDER,
+    };
+
     it("leader: configures TLS from SSM, initialises the swarm, publishes both tokens; no secret in the log", () => {
-        const r = runBootstrap(leader, { ssm: { [names.tlsCa]: pem("CERTIFICATE"), [names.tlsCert]: pem("CERTIFICATE"), [names.tlsKey]: pem("EC PRIVATE KEY") } });
+        const r = runBootstrap(leader, { ssm: created });
         expect(r.status, r.log).toBe(0);
         expect(r.ssm(names.workerToken)).toBe("SWMTKN-1-workersecret");
         expect(r.ssm(names.managerToken)).toBe("SWMTKN-1-managersecret");
         expect(r.calls).toContain("docker swarm init --advertise-addr 10.0.0.10 --default-addr-pool 10.200.0.0/16");
         const dropin = readFileSync(join(r.root, "etc/systemd/system/docker.service.d/geth-swarm-tls.conf"), "utf8");
         expect(dropin).toBe(
-            "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd -H fd:// -H tcp://0.0.0.0:2376 --containerd=/run/containerd/containerd.sock --tlsverify " +
+            `[Service]\nExecStart=\nExecStart=${join(r.root, "bin", "dockerd")} -H fd:// -H tcp://0.0.0.0:2376 --containerd=/run/containerd/containerd.sock --tlsverify ` +
                 "--tlscacert=/etc/docker/geth-swarm-tls/ca.pem --tlscert=/etc/docker/geth-swarm-tls/server-cert.pem --tlskey=/etc/docker/geth-swarm-tls/server-key.pem\n",
         );
         for (const f of ["ca.pem", "server-cert.pem", "server-key.pem"]) expect(statSync(join(r.root, "etc/docker/geth-swarm-tls", f)).mode & 0o777).toBe(0o600);
@@ -198,6 +222,10 @@ describe("the bootstrap script, run against stand-in commands", () => {
         for (const step of ["install the Docker engine", "configure the Docker API on TLS port 2376", "initialise the swarm on 10.0.0.10", "publish the join tokens to SSM", "done"]) {
             expect(r.log).toContain(`geth-swarm-bootstrap: === ${step}`);
         }
+        // The engine and the AWS CLI are there: nothing is installed.
+        expect(r.calls).not.toMatch(/^(apt-get|apt-cache|snap) /m);
+        expect(r.log).toContain("the Docker engine is installed");
+        expect(r.calls).toContain("systemctl restart docker");
         expect(r.console).toBe(r.log);
         for (const out of [r.log, r.console]) {
             expect(out).not.toContain("SWMTKN-1-");
@@ -209,11 +237,14 @@ describe("the bootstrap script, run against stand-in commands", () => {
     it("worker: waits for the token, joins the leader with it; the token never reaches the log", () => {
         const r = runBootstrap(worker, { tokenAfter: 2, ssm: { [names.workerToken]: "SWMTKN-1-workersecret" } });
         expect(r.status, r.log).toBe(0);
-        expect(r.joined.trim()).toBe("swarm join --advertise-addr 10.0.0.10 --token SWMTKN-1-workersecret 10.0.0.10:2377");
-        expect(r.log).toContain("the worker join token is not published yet (attempt 1 of 30)");
-        expect(r.log).toContain("joining 10.0.0.10:2377 as a worker (attempt 3 of 30)");
+        // The join goes to the engine's API with the token in the request body, not on a command line.
+        expect(JSON.parse(r.joined)).toEqual({ ListenAddr: "0.0.0.0:2377", AdvertiseAddr: "10.0.0.10", RemoteAddrs: ["10.0.0.10:2377"], JoinToken: "SWMTKN-1-workersecret" });
+        expect(r.calls).not.toContain("SWMTKN-1-");
+        expect(r.log).toContain(`the worker join token is not published yet in SSM parameter ${names.workerToken} (attempt 1 of 30)`);
+        expect(r.log).toContain(`the worker join token is in ${names.workerToken} (attempt 3 of 30)`);
+        expect(r.log).toContain("joining 10.0.0.10:2377");
         expect(r.log).toContain("=== join the swarm of i-0123456789abcdef0 at 10.0.0.10 as a worker");
-        expect(r.log).toContain("joined the swarm as a worker");
+        expect(r.log).toContain("in the swarm as a worker");
         expect(r.log).not.toContain("SWMTKN-1-");
         expect(r.log).not.toContain("IMDS-SESSION-SECRET");
     });
@@ -221,7 +252,10 @@ describe("the bootstrap script, run against stand-in commands", () => {
     it("worker: gives up after the bounded attempts and says which step failed", () => {
         const r = runBootstrap({ ...worker, joinAttempts: 3 }, {});
         expect(r.status).toBe(1);
-        expect(r.log).toContain("could not join the swarm at 10.0.0.10:2377 after 3 attempts");
+        expect(r.log).toContain(
+            `could not join the swarm at 10.0.0.10:2377 after 3 attempts: could not read the worker join token from SSM parameter ${names.workerToken}`,
+        );
+        expect(r.log).toContain("An error occurred (ParameterNotFound)");
         expect(r.log).toContain("geth-swarm-bootstrap: FAILED (exit 1) during step: join the swarm of i-0123456789abcdef0 at 10.0.0.10 as a worker");
         expect(r.console).toContain("FAILED (exit 1)");
         expect(r.calls).toContain("logger -t geth-swarm-bootstrap FAILED (exit 1) during step: join the swarm");
