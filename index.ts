@@ -16,10 +16,18 @@ const net = new GethSwarm("geth", { config });
 export const enode = net.enode;
 /** JSON-RPC endpoints of the node hosts. */
 export const rpcEndpoints = net.rpcEndpoints;
+/** WebSocket JSON-RPC endpoints of the node hosts (with `wsRpc`). */
+export const wsEndpoints = net.wsEndpoints;
+/** The development account funded in the genesis (with `devAccount`): `{ address, privateKey }`, a secret. */
+export const devAccount = net.devAccount;
+/** The chain id, for wallets. */
+export const chainId = config.chain.chainId;
 /** The swarm visualizer (reachable from adminCidrs on AWS, 127.0.0.1 locally). */
 export const visualizerUrl = net.visualizerUrl;
-/** The manager's Docker API (TLS; the client certificate is in the Pulumi state as a secret). */
+/** The manager's Docker API (TLS). */
 export const managerApi = net.managerApi;
+/** Its client TLS material, a secret: `npm run docker-context` writes a Docker context from it. */
+export const managerTls = net.managerTls;
 /** Clique signer addresses. */
 export const signerAddresses = net.signerAddresses;
 /** Swarm stack names (`docker stack ls`). */

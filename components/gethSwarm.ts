@@ -45,10 +45,16 @@ export class GethSwarm extends pulumi.ComponentResource {
     public readonly enode: pulumi.Output<string>;
     /** JSON-RPC URLs of the node hosts (not the signers, which publish no RPC). */
     public readonly rpcEndpoints: pulumi.Output<string[]>;
+    /** WebSocket JSON-RPC URLs of the node hosts with `config.rpc.ws.enabled`; undefined otherwise. */
+    public readonly wsEndpoints: pulumi.Output<string[] | undefined>;
+    /** The development account funded in the genesis (`config.devAccount`): address and private key, a secret; undefined without it. */
+    public readonly devAccount: pulumi.Output<{ address: string; privateKey: string } | undefined>;
     /** The visualizer's URL, or undefined when `config.visualizer` is false. */
     public readonly visualizerUrl: pulumi.Output<string | undefined>;
-    /** The manager's Docker API endpoint (`tcp://<address>:<port>`); its TLS material stays in `hosts.manager`. */
+    /** The manager's Docker API endpoint (`tcp://<address>:<port>`). */
     public readonly managerApi: pulumi.Output<string>;
+    /** The manager's Docker API TLS material for a client (CA, client certificate and key), a secret: what `npm run docker-context` writes a Docker context from. */
+    public readonly managerTls: pulumi.Output<{ caPem?: string; certPem?: string; keyPem?: string }>;
     /** Addresses of the Clique signers. */
     public readonly signerAddresses: pulumi.Output<string[]>;
     /** Swarm stack names: `{ boot, nodes }`. */
@@ -91,16 +97,22 @@ export class GethSwarm extends pulumi.ComponentResource {
 
         this.enode = this.boot.enode;
         this.rpcEndpoints = this.nodes.rpcEndpoints;
+        this.wsEndpoints = this.nodes.wsEndpoints;
+        this.devAccount = this.nodes.devAccount;
         this.visualizerUrl = this.boot.visualizerUrl;
         this.managerApi = pulumi.unsecret(this.hosts.manager.apply((m) => m.host));
+        this.managerTls = pulumi.secret(this.hosts.manager.apply((m) => ({ caPem: m.caPem, certPem: m.certPem, keyPem: m.keyPem })));
         this.signerAddresses = this.nodes.signerAddresses;
         this.stackNames = pulumi.all([this.boot.stackName, this.nodes.stackName]).apply(([boot, nodes]) => ({ boot, nodes }));
 
         this.registerOutputs({
             enode: this.enode,
             rpcEndpoints: this.rpcEndpoints,
+            wsEndpoints: this.wsEndpoints,
+            devAccount: this.devAccount,
             visualizerUrl: this.visualizerUrl,
             managerApi: this.managerApi,
+            managerTls: this.managerTls,
             signerAddresses: this.signerAddresses,
             stackNames: this.stackNames,
         });

@@ -29,8 +29,10 @@ export interface GenesisFacts {
     readonly gasLimit: string;
     /** Signer addresses listed in the genesis, in order. */
     readonly signers: readonly string[];
-    /** Prefunded accounts and their balances in wei (decimal strings). */
+    /** Prefunded accounts and their balances in wei (decimal strings), the development account's included. */
     readonly alloc: Readonly<Record<string, string>>;
+    /** The development account's address, when the genesis funds one. */
+    readonly devAccount?: string;
 }
 
 /** SHA-256 (hex) of a genesis file's content. */
@@ -38,9 +40,10 @@ export function genesisHash(genesisJson: string): string {
     return createHash("sha256").update(genesisJson, "utf8").digest("hex");
 }
 
-/** The facts of `genesisJson`, the genesis rendered from `config` with `signers` in it. */
-export function genesisFacts(config: GethSwarmConfig, genesisJson: string, signers: readonly string[]): GenesisFacts {
+/** The facts of `genesisJson`, the genesis rendered from `config` with `signers` (and the development account `devAccount`) in it. */
+export function genesisFacts(config: GethSwarmConfig, genesisJson: string, signers: readonly string[], devAccount?: string): GenesisFacts {
     const { chain } = config;
+    const funded = [...chain.prefundAccounts, ...(devAccount ? [devAccount] : [])];
     return {
         hash: genesisHash(genesisJson),
         chainId: chain.chainId,
@@ -48,7 +51,8 @@ export function genesisFacts(config: GethSwarmConfig, genesisJson: string, signe
         epoch: chain.epoch,
         gasLimit: chain.gasLimit.toString(),
         signers: [...signers],
-        alloc: Object.fromEntries(chain.prefundAccounts.map((a) => [a, chain.prefundBalanceWei.toString()])),
+        alloc: Object.fromEntries(funded.map((a) => [a, chain.prefundBalanceWei.toString()])),
+        ...(devAccount ? { devAccount } : {}),
     };
 }
 
@@ -67,7 +71,11 @@ export function genesisChangeProblem(old: GenesisFacts, next: GenesisFacts): str
     if (old.epoch !== next.epoch) changes.push(`epoch ${old.epoch} -> ${next.epoch}`);
     if (old.gasLimit !== next.gasLimit) changes.push(`gasLimit ${old.gasLimit} -> ${next.gasLimit}`);
     if (JSON.stringify(was) !== JSON.stringify(now)) changes.push(`genesis signers ${was.length} -> ${now.length}${grew ? "" : " (a different list)"}`);
-    if (JSON.stringify(Object.entries(old.alloc).sort()) !== JSON.stringify(Object.entries(next.alloc).sort())) changes.push("prefundAccounts / prefundBalanceEth");
+    const devOnly = (f: GenesisFacts) => JSON.stringify(Object.entries(f.alloc).filter(([a]) => a !== f.devAccount).sort());
+    if (old.devAccount !== next.devAccount) {
+        changes.push(next.devAccount && !old.devAccount ? "a development account (devAccount) added" : old.devAccount && !next.devAccount ? "the development account (devAccount) removed" : "another development account");
+    }
+    if (devOnly(old) !== devOnly(next)) changes.push("prefundAccounts / prefundBalanceEth");
     const what = changes.length > 0 ? changes.join(", ") : "its content";
     const head =
         `the genesis of the deployed chain would change (${what}). Hosts already running keep the old chain; ` +
@@ -77,6 +85,9 @@ export function genesisChangeProblem(old: GenesisFacts, next: GenesisFacts): str
             `${head} Raising minerCount adds signers to the genesis unless genesisSigners pins it: set geth-swarm:genesisSigners ` +
             `to ${was.length} (library: config.chain.genesisSignerCount), and the running signers vote the new ones in.`
         );
+    }
+    if (!old.devAccount && next.devAccount && changes.length === 1) {
+        return `${head} A chain created before the development account existed keeps its genesis: set geth-swarm:devAccount to off (or fund an account of yours by sending it ether), or start a new chain: \`pulumi destroy\`, then \`pulumi up\`.`;
     }
     return `${head} Put the settings back, or start a new chain: \`pulumi destroy\`, then \`pulumi up\`.`;
 }

@@ -37,6 +37,8 @@ export interface NodesStackInput {
      * the others in.
      */
     readonly signers: readonly NodesSigner[];
+    /** Address of the development account funded in the genesis (with `config.devAccount`). */
+    readonly devAccount?: string;
     /** Stack name. Default `nodes`. */
     readonly stack?: string;
 }
@@ -68,10 +70,30 @@ function commonGethArgs(config: GethSwarmConfig, enode: string): string[] {
     ];
 }
 
-/** The `genesis.json` of the chain: Clique with the given signers, prefunded accounts from the config. */
-export function renderGenesis(config: GethSwarmConfig, signerAddresses: readonly string[]): string {
+/**
+ * Browser access and WebSocket flags of the RPC node: CORS origins (HTTP, and the
+ * WebSocket origins), virtual hosts when not geth's default (`localhost`), and WebSocket
+ * JSON-RPC with the HTTP namespaces when enabled. Nothing for the defaults.
+ */
+export function rpcAccessArgs(config: GethSwarmConfig): string[] {
+    const { corsDomains, vhosts, ws, apis } = config.rpc;
+    const args: string[] = [];
+    if (corsDomains.length > 0) args.push("--http.corsdomain", corsDomains.join(","));
+    if (vhosts.join(",") !== "localhost") args.push("--http.vhosts", vhosts.join(","));
+    if (ws.enabled) {
+        args.push("--ws", "--ws.addr", "0.0.0.0", "--ws.port", String(ws.port), "--ws.api", apis.join(","));
+        if (corsDomains.length > 0) args.push("--ws.origins", corsDomains.join(","));
+    }
+    return args;
+}
+
+/**
+ * The `genesis.json` of the chain: Clique with the given signers; the config's prefunded
+ * accounts and the development account (when given), each with `prefundBalanceWei`.
+ */
+export function renderGenesis(config: GethSwarmConfig, signerAddresses: readonly string[], devAccount?: string): string {
     const alloc: Record<string, bigint> = {};
-    for (const a of config.chain.prefundAccounts) alloc[a] = config.chain.prefundBalanceWei;
+    for (const a of [...config.chain.prefundAccounts, ...(devAccount ? [devAccount] : [])]) alloc[a] = config.chain.prefundBalanceWei;
     return genesisToJson(
         buildCliqueGenesis({
             chainId: config.chain.chainId,
@@ -144,7 +166,7 @@ export function nodesStackSpec(input: NodesStackInput): StackSpec {
 
     const files: { key: string; fileName: string; content: string }[] = [
         { key: NODES_CONFIGS.start, fileName: "start.sh", content: renderStartScript() },
-        { key: NODES_CONFIGS.genesis, fileName: "genesis.json", content: renderGenesis(config, input.signers.slice(0, genesisSigners).map((s) => s.address)) },
+        { key: NODES_CONFIGS.genesis, fileName: "genesis.json", content: renderGenesis(config, input.signers.slice(0, genesisSigners).map((s) => s.address), input.devAccount) },
         { key: NODES_CONFIGS.signers, fileName: "signers", content: renderSignersFile(hostSigners) },
     ];
     const configs: ConfigSpec[] = files.map((f) => ({ ...f, name: `${scoped(stack, f.key)}-${contentDigest(f.content)}` }));
@@ -185,6 +207,7 @@ export function nodesStackSpec(input: NodesStackInput): StackSpec {
             "--http.addr", "0.0.0.0",
             "--http.port", String(config.ports.rpc),
             "--http.api", config.rpc.apis.join(","),
+            ...rpcAccessArgs(config),
         ],
         mode: { kind: "global" },
         constraints: [`node.labels.${LABELS.role} != miner`],

@@ -77,6 +77,14 @@ export interface NodesStackArgs {
 export class NodesStack extends pulumi.ComponentResource {
     /** JSON-RPC URLs of the node hosts (every non-miner host's `rpcUrl`). */
     public readonly rpcEndpoints: pulumi.Output<string[]>;
+    /** WebSocket JSON-RPC URLs of the node hosts with `config.rpc.ws.enabled`; undefined otherwise. */
+    public readonly wsEndpoints: pulumi.Output<string[] | undefined>;
+    /**
+     * The development account funded in the genesis (`config.devAccount`): its address and
+     * private key (0x + 64 hex), a Pulumi secret; undefined without it. The key comes from a
+     * child `random.RandomBytes` (`<name>-dev-account-key`).
+     */
+    public readonly devAccount: pulumi.Output<{ address: string; privateKey: string } | undefined>;
     /** Addresses of the Clique signers, by signer index. Not secret. */
     public readonly signerAddresses: pulumi.Output<string[]>;
     /** The signers' private keys, Pulumi secrets. */
@@ -125,6 +133,8 @@ export class NodesStack extends pulumi.ComponentResource {
             ),
         );
         const hostList = hosts.hosts.map((h) => ({ name: h.name, class: h.class, signerIndex: h.signerIndex }));
+        const devKey = config.devAccount ? generateSignerKey(`${name}-dev-account-key`, { parent: this }) : undefined;
+        const devAddress = devKey ? addressOf(devKey) : pulumi.output<string | undefined>(undefined);
 
         const input = (over: Partial<NodesStackInput>): NodesStackInput => ({
             config,
@@ -132,19 +142,20 @@ export class NodesStack extends pulumi.ComponentResource {
             enode: SHAPE_ENODE,
             hosts: hostList,
             signers: Array.from({ length: signerCount }, (_, i) => ({ address: shapeAddress(i), keyDigest: SHAPE_DIGEST, passwordDigest: SHAPE_DIGEST })),
+            ...(config.devAccount ? { devAccount: shapeAddress(signerCount) } : {}),
             ...over,
         });
         const shape = nodesStackSpec(input({}));
         const spec = pulumi
-            .all([pulumi.output(args.enode), signers])
-            .apply(([enode, signersNow]) => nodesStackSpec(input({ enode, signers: signersNow })));
+            .all([pulumi.output(args.enode), signers, devAddress])
+            .apply(([enode, signersNow, dev]) => nodesStackSpec(input({ enode, signers: signersNow, ...(dev ? { devAccount: dev } : {}) })));
 
         const genesis = spec.apply((s) => s.configs.find((c) => c.key === NODES_CONFIGS.genesis)!.content);
         const genesisSigners = pulumi.all(addresses.slice(0, config.chain.genesisSignerCount));
         const pin = new GenesisPin(
             `${name}-genesis-pin`,
             {
-                facts: pulumi.all([genesis, genesisSigners]).apply(([g, signerList]) => genesisFacts(config, g, signerList)),
+                facts: pulumi.all([genesis, genesisSigners, devAddress]).apply(([g, signerList, dev]) => genesisFacts(config, g, signerList, dev)),
             },
             { parent: this },
         );
@@ -197,6 +208,12 @@ export class NodesStack extends pulumi.ComponentResource {
         }
 
         this.rpcEndpoints = rpcEndpoints;
+        this.wsEndpoints = config.rpc.ws.enabled
+            ? pulumi.all(rpcHosts.map((h) => h.wsUrl ?? pulumi.output(""))).apply((urls): string[] | undefined => urls)
+            : pulumi.output<string[] | undefined>(undefined);
+        this.devAccount = devKey
+            ? pulumi.secret(pulumi.all([devAddress, devKey]).apply(([address, key]) => ({ address: address!, privateKey: `0x${key}` })))
+            : pulumi.output<{ address: string; privateKey: string } | undefined>(undefined);
         this.signerAddresses = pulumi.all(addresses);
         this.signerKeys = keys;
         this.stackName = pulumi.output(stack);
@@ -209,6 +226,8 @@ export class NodesStack extends pulumi.ComponentResource {
         this.chainReady = chainReady;
         this.registerOutputs({
             rpcEndpoints: this.rpcEndpoints,
+            wsEndpoints: this.wsEndpoints,
+            devAccount: this.devAccount,
             signerAddresses: this.signerAddresses,
             stackName: this.stackName,
         });

@@ -35,8 +35,27 @@ describe("resolveConfig defaults", () => {
         expect(c.hosts[2].signerIndex).toBe(0);
         expect(c.aws).toMatchObject({ vpcCidr: "10.0.0.0/16", zoneCount: 3, natStrategy: "none", privateSubnets: false, rootVolumeSizeGb: 30 });
         expect(c.encryptedOverlay).toBe(true);
-        expect(c.local).toEqual({ dindImage: "docker:27.5.1-dind", dindPrivileges: "privileged", preloadImages: false, apiPort: 12375, rpcBasePort: 18545 });
+        expect(c.local).toEqual({ dindImage: "docker:27.5.1-dind", dindPrivileges: "privileged", preloadImages: false, apiPort: 12375, rpcBasePort: 18545, wsBasePort: 19545 });
         expect(resolveConfig({ dindPrivileges: "capabilities" }).local.dindPrivileges).toBe("capabilities");
+        // Browser access and WebSocket: closed by default; geth's own vhost default.
+        expect(c.rpc).toEqual({ apis: ["eth", "net", "web3"], cidrs: [], ws: { enabled: false, port: 8546 }, corsDomains: [], vhosts: ["localhost"] });
+    });
+
+    it("funds a development account on the local target by default, not on AWS", () => {
+        expect(resolveConfig({}).devAccount).toBe(true);
+        expect(resolveConfig({ devAccount: "off" }).devAccount).toBe(false);
+        expect(resolveConfig(aws).devAccount).toBe(false);
+        expect(resolveConfig({ ...aws, devAccount: "on" }).devAccount).toBe(true);
+    });
+
+    it("takes CORS origins, vhosts and WebSocket settings as written; * for any origin with the opt-in", () => {
+        const c = resolveConfig({ wsRpc: true, wsPort: 9546, rpcCorsDomains: ["http://localhost:3000", "https://app.example.com"], rpcVhosts: ["localhost", "rpc.example.com"] });
+        expect(c.rpc.ws).toEqual({ enabled: true, port: 9546 });
+        expect(c.rpc.corsDomains).toEqual(["http://localhost:3000", "https://app.example.com"]);
+        expect(c.rpc.vhosts).toEqual(["localhost", "rpc.example.com"]);
+        expect(resolveConfig({ rpcCorsDomains: ["*"], allowAnyRpcOrigin: true }).rpc.corsDomains).toEqual(["*"]);
+        // The WebSocket port may share a number with nothing only when WebSocket RPC is on.
+        expect(resolveConfig({ wsPort: 8545 }).rpc.ws.port).toBe(8545);
     });
 
     it("parses values as `pulumi config` stores them (strings, JSON lists)", () => {
@@ -166,6 +185,13 @@ const BAD: Array<[string, RawConfig, string, RegExp]> = [
     ["root volume too small", { rootVolumeSizeGb: 4 }, "rootVolumeSizeGb", /8 to 16384/],
     ["image with spaces", { gethImage: "ethereum client" }, "gethImage", /image reference/],
     ["dind privileges unknown", { dindPrivileges: "root" }, "dindPrivileges", /`privileged`.*or `capabilities`/],
+    ["dev account setting unknown", { devAccount: "yes" }, "devAccount", /`auto`.*`on` or `off`/],
+    ["CORS for any origin without opt-in", { rpcCorsDomains: ["*"] }, "rpcCorsDomains", /allowAnyRpcOrigin/],
+    ["CORS origin with a path", { rpcCorsDomains: ["http://localhost:3000/app"] }, "rpcCorsDomains", /not a web origin.*no path/],
+    ["CORS origin without a scheme", { rpcCorsDomains: ["localhost:3000"] }, "rpcCorsDomains", /not a web origin/],
+    ["vhost not a host name", { rpcVhosts: ["rpc example"] }, "rpcVhosts", /not a host name/],
+    ["WebSocket port collides with RPC", { wsRpc: true, wsPort: 8545 }, "wsPort", /collides with rpcPort/],
+    ["local WebSocket base port out of range", { localWsBasePort: 70000 }, "localWsBasePort", /1 to 65535/],
     ["boolean not a boolean", { visualizer: "yes" }, "visualizer", /true or false/],
     ["list not a list", { adminCidrs: "203.0.113.7/32" }, "adminCidrs", /list of strings/],
     ["unknown key (typo)", { chainid: 5 }, "chainid", /did you mean chainId/],

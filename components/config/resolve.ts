@@ -233,18 +233,19 @@ export function resolveConfig(raw: RawConfig): GethSwarmConfig {
     }
 
     // --- ports -----------------------------------------------------------------------------
-    const portKeys = ["rpcPort", "p2pPort", "bootnodePort", "visualizerPort"] as const;
+    const portKeys = ["rpcPort", "p2pPort", "bootnodePort", "visualizerPort", "wsPort"] as const;
     for (const k of portKeys) portCheck(k, n(k), c);
     const seen = new Map<number, string>();
     for (const k of portKeys) {
         if (k === "visualizerPort" && b("visualizer") === false) continue;
+        if (k === "wsPort" && b("wsRpc") !== true) continue;
         const p = n(k);
         if (p === undefined) continue;
         const other = seen.get(p);
         if (other) c.add(k, p, `collides with ${other} (${p}); give each service its own port.`);
         else seen.set(p, k);
     }
-    for (const k of ["localApiPort", "localRpcBasePort"]) portCheck(k, n(k), c);
+    for (const k of ["localApiPort", "localRpcBasePort", "localWsBasePort"]) portCheck(k, n(k), c);
 
     // --- access ----------------------------------------------------------------------------
     const apis = a("rpcApis") ?? [];
@@ -265,6 +266,24 @@ export function resolveConfig(raw: RawConfig): GethSwarmConfig {
         anyFix: "The Docker API and SSH must not be open to everyone; use your own address, e.g. 203.0.113.7/32.",
     });
     const p2pCidrs = checkCidrs("p2pCidrs", a("p2pCidrs"), c, { allowAny: true, anyFix: "" });
+    const corsDomains = a("rpcCorsDomains") ?? [];
+    for (const origin of corsDomains) {
+        if (origin === "*") {
+            if (!b("allowAnyRpcOrigin")) c.add("rpcCorsDomains", origin, "lets any web page a user of the RPC opens call it; list your app's origins (e.g. http://localhost:3000), or set allowAnyRpcOrigin to true.");
+        } else if (!/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(origin)) {
+            c.add("rpcCorsDomains", origin, "is not a web origin; write the scheme, host and port a page is served from, e.g. http://localhost:3000 (no path).");
+        }
+    }
+    const vhosts = a("rpcVhosts") ?? [];
+    for (const vhost of vhosts) {
+        if (vhost !== "*" && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/.test(vhost)) {
+            c.add("rpcVhosts", vhost, "is not a host name; write a name such as localhost or rpc.example.com, or * for any.");
+        }
+    }
+    const devAccountRaw = s("devAccount");
+    if (devAccountRaw !== undefined && !["auto", "on", "off"].includes(devAccountRaw)) {
+        c.add("devAccount", devAccountRaw, "must be `auto` (on for the local target, off on AWS), `on` or `off`.");
+    }
     if (target === "aws" && (a("adminCidrs") ?? []).length === 0) {
         c.add("adminCidrs", [], "is empty, so nothing could reach the manager's Docker API to deploy the stacks; set your address, e.g. `pulumi config set --path 'adminCidrs[0]' 203.0.113.7/32`.");
     }
@@ -409,7 +428,8 @@ export function resolveConfig(raw: RawConfig): GethSwarmConfig {
         images: { geth: s("gethImage")!, tools: s("toolsImage")!, visualizer: s("visualizerImage")! },
         visualizer: b("visualizer")!,
         ports: { rpc: n("rpcPort")!, p2p: n("p2pPort")!, bootnode: n("bootnodePort")!, visualizer: n("visualizerPort")! },
-        rpc: { apis: [...apis], cidrs: rpcCidrs },
+        rpc: { apis: [...apis], cidrs: rpcCidrs, ws: { enabled: b("wsRpc")!, port: n("wsPort")! }, corsDomains: [...corsDomains], vhosts: [...vhosts] },
+        devAccount: devAccountRaw === "on" || (devAccountRaw === "auto" && target === "local"),
         adminCidrs,
         p2pCidrs,
         encryptedOverlay: b("encryptedOverlay")!,
@@ -420,7 +440,7 @@ export function resolveConfig(raw: RawConfig): GethSwarmConfig {
             privateSubnets: b("privateSubnets")!, natStrategy: natStrategy!, rootVolumeSizeGb: rootGb!,
             amiOwner: s("amiOwner")!, amiNamePattern: s("amiNamePattern")!, sshKeyName: s("sshKeyName") || undefined,
         },
-        local: { dindImage: s("dindImage")!, dindPrivileges: dindPrivileges!, preloadImages: b("preloadImages")!, apiPort: n("localApiPort")!, rpcBasePort: rpcBase! },
+        local: { dindImage: s("dindImage")!, dindPrivileges: dindPrivileges!, preloadImages: b("preloadImages")!, apiPort: n("localApiPort")!, rpcBasePort: rpcBase!, wsBasePort: n("localWsBasePort")! },
         readinessTimeoutSeconds: readiness!,
     };
 }

@@ -66,7 +66,15 @@ export interface GethSwarmConfig {
         readonly apis: readonly string[];
         /** Extra CIDRs (besides the VPC and admin CIDRs) allowed to reach RPC. */
         readonly cidrs: readonly string[];
+        /** WebSocket JSON-RPC beside HTTP: off, or on at `port`. */
+        readonly ws: { readonly enabled: boolean; readonly port: number };
+        /** Web origins allowed to call the RPC from a browser (CORS, WebSocket origins). Empty: none. */
+        readonly corsDomains: readonly string[];
+        /** Host header names the HTTP RPC accepts (IP addresses always are). */
+        readonly vhosts: readonly string[];
     };
+    /** A development account funded in the genesis, its key generated and exported as a secret. */
+    readonly devAccount: boolean;
     readonly adminCidrs: readonly string[];
     readonly p2pCidrs: readonly string[];
     readonly encryptedOverlay: boolean;
@@ -93,6 +101,8 @@ export interface GethSwarmConfig {
         readonly preloadImages: boolean;
         readonly apiPort: number;
         readonly rpcBasePort: number;
+        /** First 127.0.0.1 port of the WebSocket RPC (used with `rpc.ws.enabled`). */
+        readonly wsBasePort: number;
     };
     readonly readinessTimeoutSeconds: number;
 }

@@ -36,6 +36,8 @@ export interface AwsSwarmHostsArgs {
     readonly rootVolumeSizeGb?: number;
     /** JSON-RPC port of the geth nodes, for the hosts' `rpcUrl`. */
     readonly rpcPort: number;
+    /** WebSocket JSON-RPC port of the geth nodes, for the hosts' `wsUrl`; absent: no `wsUrl`. */
+    readonly wsPort?: number;
     /** Existing EC2 key pair for SSH; absent: no key pair (use Session Manager). */
     readonly sshKeyName?: string;
     /**
@@ -65,6 +67,7 @@ export function awsSwarmHostsArgsFromConfig(
         ami: { owner: config.aws.amiOwner, namePattern: config.aws.amiNamePattern },
         rootVolumeSizeGb: config.aws.rootVolumeSizeGb,
         rpcPort: config.ports.rpc,
+        ...(config.rpc.ws.enabled ? { wsPort: config.rpc.ws.port } : {}),
         sshKeyName: config.aws.sshKeyName,
     };
 }
@@ -290,6 +293,7 @@ export class AwsSwarmHosts extends pulumi.ComponentResource implements SwarmHost
                 labels: plan.labels,
                 signerIndex: plan.signerIndex,
                 rpcUrl: plan.class === "miner" ? pulumi.output("") : pulumi.interpolate`http://${publicIp}:${args.rpcPort}`,
+                ...(args.wsPort !== undefined ? { wsUrl: plan.class === "miner" ? pulumi.output("") : pulumi.interpolate`ws://${publicIp}:${args.wsPort}` } : {}),
             };
         });
 

@@ -274,6 +274,18 @@ describe("LocalSwarmHosts: resources", () => {
         expect(all.filter((p) => [30303, 30301].includes(p.internal))).toEqual([]);
     });
 
+    it("with wsRpc publishes each non-miner host's WebSocket RPC on 127.0.0.1 at the WebSocket base port + slot", async () => {
+        const h = await build({ wsRpc: true, wsPort: 9546, localWsBasePort: 20000 });
+        const ws = Object.fromEntries(containers().map((c) => [c.inputs.hostname, (c.inputs.ports as Array<{ internal: number }>).filter((p) => p.internal === 9546)]));
+        expect(ws).toEqual({
+            manager: [{ internal: 9546, external: 20000, ip: "127.0.0.1", protocol: "tcp" }],
+            worker: [{ internal: 9546, external: 20001, ip: "127.0.0.1", protocol: "tcp" }],
+            "miner-worker": [],
+        });
+        expect(await Promise.all(h.hosts.map((x) => val(x.wsUrl!)))).toEqual(["ws://127.0.0.1:20000", "ws://127.0.0.1:20001", ""]);
+        expect(() => planLocalHosts({ config: resolveConfig({ wsRpc: true, localWsBasePort: 18545 }) })).toThrow(/the WebSocket JSON-RPC of manager and the JSON-RPC of manager would both be published on 127\.0\.0\.1:18545/);
+    });
+
     it("follows the configured ports, and leaves the visualizer unpublished when it is off", async () => {
         await build({ localApiPort: 22375, localRpcBasePort: 28545, rpcPort: 8600, visualizer: false });
         const ports = containers().map((c) => (c.inputs.ports as Array<{ internal: number; external: number }>).map((p) => `${p.external}->${p.internal}`));

@@ -11,8 +11,9 @@
  *   host's bridge IP, 127.0.0.1 and localhost, client certificate for this program); the
  *   server key is uploaded into the container from a secret, never put in env or command;
  *   the API is published on 127.0.0.1 only: the host in slot s at `local.apiPort + s`;
- * - JSON-RPC of every non-miner host published on 127.0.0.1 at `local.rpcBasePort + s`, the
- *   visualizer of the first manager on 127.0.0.1 at `visualizerHostPort`;
+ * - JSON-RPC of every non-miner host published on 127.0.0.1 at `local.rpcBasePort + s` (and
+ *   with `rpc.ws.enabled` its WebSocket JSON-RPC at `local.wsBasePort + s`), the visualizer
+ *   of the first manager on 127.0.0.1 at `visualizerHostPort`;
  * - the swarm formed by a {@link SwarmFormation} once the containers run;
  * - optionally ({@link GethSwarmConfig.local.preloadImages}) the stack images copied from
  *   your engine into every host by a {@link LocalImagePreload}.
@@ -88,6 +89,8 @@ export interface LocalHostLayout {
     readonly apiPort: number;
     /** Port on 127.0.0.1 of the host's JSON-RPC; absent for miner hosts. */
     readonly rpcPort?: number;
+    /** Port on 127.0.0.1 of the host's WebSocket JSON-RPC; only on non-miner hosts with `config.rpc.ws.enabled`. */
+    readonly wsPort?: number;
     /** Port on 127.0.0.1 of the visualizer; only on the first manager when the visualizer is on. */
     readonly visualizerPort?: number;
 }
@@ -140,6 +143,7 @@ export function planLocalHosts(args: LocalSwarmHostsArgs): { subnet: string; gat
         ip: ipAt(LOCAL_HOST_IP_OFFSET + slots[index]),
         apiPort: c.local.apiPort + slots[index],
         rpcPort: plan.class === "miner" ? undefined : c.local.rpcBasePort + slots[index],
+        wsPort: plan.class === "miner" || !c.rpc.ws.enabled ? undefined : c.local.wsBasePort + slots[index],
         visualizerPort: index === 0 && c.visualizer ? vis : undefined,
     }));
 
@@ -154,6 +158,7 @@ export function planLocalHosts(args: LocalSwarmHostsArgs): { subnet: string; gat
     };
     for (const h of hosts) claim(h.apiPort, `the Docker API of ${h.plan.name}`, "config.local.apiPort (geth-swarm:localApiPort)");
     for (const h of hosts) claim(h.rpcPort, `the JSON-RPC of ${h.plan.name}`, "config.local.rpcBasePort (geth-swarm:localRpcBasePort)");
+    for (const h of hosts) claim(h.wsPort, `the WebSocket JSON-RPC of ${h.plan.name}`, "config.local.wsBasePort (geth-swarm:localWsBasePort)");
     for (const h of hosts) claim(h.visualizerPort, "the visualizer", "visualizerHostPort");
 
     return {
@@ -335,6 +340,7 @@ export class LocalSwarmHosts extends pulumi.ComponentResource implements SwarmHo
             );
             const ports: docker.types.input.ContainerPort[] = [{ internal: DIND_API_PORT, external: h.apiPort, ip: "127.0.0.1", protocol: "tcp" }];
             if (h.rpcPort !== undefined) ports.push({ internal: c.ports.rpc, external: h.rpcPort, ip: "127.0.0.1", protocol: "tcp" });
+            if (h.wsPort !== undefined) ports.push({ internal: c.rpc.ws.port, external: h.wsPort, ip: "127.0.0.1", protocol: "tcp" });
             if (h.visualizerPort !== undefined) ports.push({ internal: c.ports.visualizer, external: h.visualizerPort, ip: "127.0.0.1", protocol: "tcp" });
 
             containers[h.plan.name] = new docker.Container(
@@ -413,6 +419,7 @@ export class LocalSwarmHosts extends pulumi.ComponentResource implements SwarmHo
                 labels: h.plan.labels,
                 ...(h.plan.signerIndex !== undefined ? { signerIndex: h.plan.signerIndex } : {}),
                 rpcUrl: pulumi.output(h.rpcPort !== undefined ? `http://127.0.0.1:${h.rpcPort}` : ""),
+                ...(c.rpc.ws.enabled ? { wsUrl: pulumi.output(h.wsPort !== undefined ? `ws://127.0.0.1:${h.wsPort}` : "") } : {}),
             }),
         );
         this.dependsOn = preload ? [formation, preload] : [formation];

@@ -34,6 +34,8 @@ export interface SwarmHostInfo {
     readonly signerIndex?: number;
     /** JSON-RPC URL the operator uses for this host's geth node, if the host serves RPC from outside. */
     readonly rpcUrl: pulumi.Output<string>;
+    /** WebSocket JSON-RPC URL of the host's geth node, when the hosts publish one (`ws://...`). */
+    readonly wsUrl?: pulumi.Output<string>;
 }
 
 /**

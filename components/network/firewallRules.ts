@@ -54,6 +54,8 @@ export interface FirewallOptions {
     readonly encryptedOverlay: boolean;
     /** Open the visualizer port to the admin CIDRs. */
     readonly visualizer: boolean;
+    /** WebSocket JSON-RPC port, opened like JSON-RPC; absent: no WebSocket RPC. */
+    readonly wsPort?: number;
 }
 
 /** The firewall options of a validated program config. */
@@ -66,6 +68,7 @@ export function firewallOptionsFromConfig(config: GethSwarmConfig): FirewallOpti
         p2pCidrs: config.p2pCidrs,
         encryptedOverlay: config.encryptedOverlay,
         visualizer: config.visualizer,
+        ...(config.rpc.ws.enabled ? { wsPort: config.rpc.ws.port } : {}),
     };
 }
 
@@ -83,6 +86,7 @@ function port(protocol: "tcp" | "udp", p: number) {
  * | encrypted overlay (with `encryptedOverlay`) | IP protocol 50 (ESP) | the hosts |
  * | bootnode discovery, geth p2p | `bootnode`/udp, `p2p`/tcp+udp | the hosts, `p2pCidrs` |
  * | JSON-RPC | `rpc`/tcp | the VPC, `adminCidrs`, `rpcCidrs` |
+ * | WebSocket JSON-RPC (with `wsPort`) | `wsPort`/tcp | the VPC, `adminCidrs`, `rpcCidrs` |
  * | Docker API (TLS), SSH, visualizer | 2376/tcp, 22/tcp, `visualizer`/tcp | `adminCidrs` |
  * | egress | everything | 0.0.0.0/0 |
  *
@@ -115,6 +119,11 @@ export function firewallRules(o: FirewallOptions): FirewallRule[] {
     rows.push({ key: "rpc-vpc", direction: "ingress", description: "geth JSON-RPC from inside the VPC", ...port("tcp", o.ports.rpc), source: "cidr", cidr: o.vpcCidr });
     fromCidrs("rpc-admin", "geth JSON-RPC from the operators", o.adminCidrs, port("tcp", o.ports.rpc));
     fromCidrs("rpc-clients", "geth JSON-RPC from allowed clients", o.rpcCidrs, port("tcp", o.ports.rpc));
+    if (o.wsPort !== undefined) {
+        rows.push({ key: "ws-vpc", direction: "ingress", description: "geth WebSocket JSON-RPC from inside the VPC", ...port("tcp", o.wsPort), source: "cidr", cidr: o.vpcCidr });
+        fromCidrs("ws-admin", "geth WebSocket JSON-RPC from the operators", o.adminCidrs, port("tcp", o.wsPort));
+        fromCidrs("ws-clients", "geth WebSocket JSON-RPC from allowed clients", o.rpcCidrs, port("tcp", o.wsPort));
+    }
 
     // Operators only.
     fromCidrs("docker-api-admin", "Docker Engine API (TLS) from the operators", o.adminCidrs, port("tcp", DOCKER_TLS_PORT));

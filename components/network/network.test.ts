@@ -185,6 +185,18 @@ describe("firewallRules (the rule table)", () => {
         ]);
     });
 
+    it("with wsRpc opens the WebSocket port to exactly whom JSON-RPC is open", () => {
+        const rules = firewallRules(firewallOptionsFromConfig(awsConfig({ wsRpc: true, rpcCidrs: ["198.51.100.0/24"] })));
+        expect(rules.map(row).filter((r) => /rpc|ws/.test(r))).toEqual([
+            "ingress rpc-vpc: tcp/8545 from 10.0.0.0/16",
+            "ingress rpc-admin-0: tcp/8545 from 203.0.113.7/32",
+            "ingress rpc-clients-0: tcp/8545 from 198.51.100.0/24",
+            "ingress ws-vpc: tcp/8546 from 10.0.0.0/16",
+            "ingress ws-admin-0: tcp/8546 from 203.0.113.7/32",
+            "ingress ws-clients-0: tcp/8546 from 198.51.100.0/24",
+        ]);
+    });
+
     it("opens RPC to everyone only when the config allowed it", () => {
         const rules = firewallRules(firewallOptionsFromConfig(awsConfig({ rpcCidrs: ["0.0.0.0/0"], allowPublicRpc: true })));
         expect(rules.filter((r) => r.cidr === "0.0.0.0/0").map(row)).toEqual(["ingress rpc-clients-0: tcp/8545 from 0.0.0.0/0", "egress egress-all: -1 from 0.0.0.0/0"]);

@@ -45,6 +45,20 @@ describe("genesisChangeProblem", () => {
         expect(p).not.toMatch(/genesisSigners/);
     });
 
+    it("names devAccount when a chain created without the development account would get one", () => {
+        const dev = addresses(5)[4];
+        const c = resolveConfig({});
+        const withDev = genesisFacts(c, renderGenesis(c, addresses(1), dev), addresses(1), dev);
+        expect(withDev.alloc[dev]).toBe(c.chain.prefundBalanceWei.toString());
+        const p = genesisChangeProblem(base, withDev);
+        expect(p).toMatch(/\(a development account \(devAccount\) added\)/);
+        expect(p).toMatch(/set geth-swarm:devAccount to off/);
+        // The same development account again is no change; another prefund beside it is still named.
+        expect(genesisChangeProblem(withDev, genesisFacts(c, renderGenesis(c, addresses(1), dev), addresses(1), dev))).toBeUndefined();
+        const more = resolveConfig({ prefundAccounts: [addresses(4)[3]] });
+        expect(genesisChangeProblem(withDev, genesisFacts(more, renderGenesis(more, addresses(1), dev), addresses(1), dev))).toMatch(/prefundAccounts \/ prefundBalanceEth/);
+    });
+
     it("does not offer genesisSigners when signers were added together with another change", () => {
         const p = genesisChangeProblem(base, facts({ minerCount: 2, blockPeriod: 2 }, addresses(2)));
         expect(p).toMatch(/blockPeriod 5 -> 2, genesis signers 1 -> 2/);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { countByType, installProgramMocks, settle, valueOf } from "./programMocks";
+import * as pulumi from "@pulumi/pulumi";
+import { signerAddress } from "../../components/chain/secp256k1";
+import { countByType, installProgramMocks, mockedHex, settle, valueOf } from "./programMocks";
 import { expectNetworksBySwarmId } from "./programExpect";
 
 const resources = installProgramMocks("local", {
@@ -42,6 +44,22 @@ describe("the program, local target (Pulumi.local.yaml)", async () => {
         const signers = await valueOf(program.signerAddresses);
         expect(signers).toHaveLength(1);
         expect(signers[0]).toMatch(/^0x[0-9a-fA-F]{40}$/);
+        expect(program.chainId).toBe(4242);
+        expect(await valueOf(program.wsEndpoints)).toBeUndefined();
+    });
+
+    it("exports the manager's client TLS material as a secret (what npm run docker-context reads)", async () => {
+        expect(await pulumi.isSecret(program.managerTls)).toBe(true);
+        const tls = await valueOf(program.managerTls);
+        expect(Object.keys(tls).sort()).toEqual(["caPem", "certPem", "keyPem"]);
+        expect(tls.keyPem).toMatch(/PRIVATE KEY/);
+    });
+
+    it("exports the development account funded in the genesis as a secret: its address and key", async () => {
+        expect(await pulumi.isSecret(program.devAccount)).toBe(true);
+        const key = mockedHex("geth-nodes-dev-account-key");
+        expect(await valueOf(program.devAccount)).toEqual({ address: signerAddress(key), privateKey: `0x${key}` });
+        expect(resources.filter((r) => r.type === "random:index/randomBytes:RandomBytes").map((r) => r.name)).toContain("geth-nodes-dev-account-key");
     });
 
     it("gives every service its networks by swarm ID: the host network's read by each stack from the manager, the overlay's from its resource", () => {

@@ -459,6 +459,44 @@ const run = async (file, inputs) => { try { await require(file).handler().create
 });
 
 describe("variants", () => {
+    it("a development account funded in the genesis, exported as a secret; browser access and WebSocket RPC on the node", async () => {
+        const d = await deploy("dev", {
+            devAccount: "on", wsRpc: true, rpcCorsDomains: ["http://localhost:3000"], rpcVhosts: ["localhost", "rpc.example.com"],
+        });
+        const key = mockHex("dev-nodes-dev-account-key");
+        const account = await value(d.nodes.devAccount);
+        expect(account).toEqual({ address: signerAddress(key), privateKey: `0x${key}` });
+        expect(await pulumi.isSecret(d.nodes.devAccount)).toBe(true);
+        const genesis = JSON.parse(unb64(one(d.records, DOCKER.config, "dev-nodes-config-genesis").inputs.data));
+        expect(Object.keys(genesis.alloc).map((a) => a.toLowerCase())).toEqual([signerAddress(key).toLowerCase()]);
+        expect(BigInt(Object.values<any>(genesis.alloc)[0].balance)).toBe(1_000_000n * 10n ** 18n);
+        // The pin knows it: a chain created without it would refuse it by name.
+        expect((await value(d.nodes.genesisPin.facts)).devAccount).toBe(signerAddress(key));
+        // The key is in no input outside secrets.
+        for (const r of d.records) {
+            const plainInputs = JSON.stringify(r.inputs).replace(/"__provider":"[^"]*"/, "");
+            if (r.secretPaths.length === 0) expect(plainInputs, r.name).not.toContain(key);
+        }
+        const node = one(d.records, DOCKER.service, "dev-nodes-service-node").inputs.taskSpec.containerSpec.args as string[];
+        expect(node.slice(node.indexOf("--http.api"))).toEqual([
+            "--http.api", "eth,net,web3",
+            "--http.corsdomain", "http://localhost:3000",
+            "--http.vhosts", "localhost,rpc.example.com",
+            "--ws", "--ws.addr", "0.0.0.0", "--ws.port", "8546", "--ws.api", "eth,net,web3",
+            "--ws.origins", "http://localhost:3000",
+        ]);
+        const miner = one(d.records, DOCKER.service, "dev-nodes-service-miner").inputs.taskSpec.containerSpec.args as string[];
+        expect(miner.filter((a) => /^--(http|ws)/.test(a))).toEqual([]);
+    });
+
+    it("no development account on AWS by default, and the node's RPC flags stay geth's defaults", async () => {
+        const d = await deploy("nodev", {});
+        expect(await value(d.nodes.devAccount)).toBeUndefined();
+        expect(d.records.filter((r) => r.name.includes("dev-account"))).toEqual([]);
+        const node = one(d.records, DOCKER.service, "nodev-nodes-service-node").inputs.taskSpec.containerSpec.args as string[];
+        expect(node.filter((a) => /^--(ws|http\.corsdomain|http\.vhosts)/.test(a))).toEqual([]);
+    });
+
     it("no visualizer, plain overlay, two miners each with its signer", async () => {
         const d = await deploy("var", { visualizer: false, encryptedOverlay: false, minerCount: 2, workerCount: 2 });
         expect(d.records.filter((r) => r.type === DOCKER.service).map((r) => r.inputs.name).sort()).toEqual(["boot_bootnode", "nodes_miner", "nodes_node"]);
