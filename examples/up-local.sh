@@ -23,21 +23,9 @@ command -v docker >/dev/null ||
 docker info >/dev/null 2>&1 ||
     fail "cannot reach your Docker engine${DOCKER_HOST:+ at DOCKER_HOST=$DOCKER_HOST}: start Docker (Docker Desktop, or \`sudo systemctl start docker\`), or add yourself to the docker group (\`sudo usermod -aG docker \$USER\`, then log in again)."
 
-home="${GETH_SWARM_HOME:-$HOME/.geth-swarm}"
-mkdir -p "$home/state"
-chmod 700 "$home"
-
-# State: a local file backend unless one is configured.
-export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$home/state}"
-
-# Secrets: your passphrase if set, else one generated once and kept readable only by you.
-if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
-    if [ ! -s "$home/passphrase" ]; then
-        (umask 077 && head -c 32 /dev/urandom | base64 > "$home/passphrase")
-        echo "Generated a Pulumi secrets passphrase in $home/passphrase (keep it: it decrypts the stack's keys)."
-    fi
-    export PULUMI_CONFIG_PASSPHRASE_FILE="$home/passphrase"
-fi
+# 3. State and secrets: a local file backend and a generated passphrase, unless you set your own.
+# shellcheck source=examples/pulumi-env.sh
+. examples/pulumi-env.sh
 
 pulumi stack select local 2>/dev/null || pulumi stack init local
 if [ "$#" -eq 0 ]; then
