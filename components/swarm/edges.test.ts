@@ -20,6 +20,7 @@ import { formSwarm, SwarmFormationError } from "./form";
 import { applyNodeLabels, SwarmNodesNotReadyError } from "./labels";
 import { SwarmNetworkNotFoundError, swarmNetworkId } from "./networks";
 import { pollUntil } from "./poll";
+import { expectWithin, Measured, measure } from "./timing.fixtures";
 
 /** The bound given to every call. */
 const BOUND = 800;
@@ -109,14 +110,11 @@ async function clientFor(b: Bad): Promise<Docker> {
     return b.docker ? b.docker() : engine(b.handler!);
 }
 
-/** Runs `call`, returns its error and how long it took; fails if it resolves. */
-async function timed(call: () => Promise<unknown>): Promise<{ err: Error; ms: number }> {
-    const t0 = Date.now();
-    const err = await call().then(
-        () => new Error("expected the call to fail"),
-        (e: Error) => e,
-    );
-    return { err, ms: Date.now() - t0 };
+/** Runs `call`, returns its error, how long it took and the event loop's delay meanwhile; fails if it resolves. */
+async function timed(call: () => Promise<unknown>): Promise<{ err: Error; ms: Measured }> {
+    const m = await measure(call);
+    const err = m.error === undefined ? new Error("expected the call to fail") : (m.error as Error);
+    return { err, ms: m };
 }
 
 // ------------------------------------------------------------------------------------------
@@ -139,7 +137,7 @@ describe.concurrent("formSwarm against a misbehaving engine", () => {
                 formSwarm({ manager: { name: "edge-manager", docker, advertiseAddr: "10.0.0.2" }, others: [], timeoutMs: BOUND, retryDelayMs: 20, maxRetryDelayMs: 100 }),
             );
             expect(err).toBeInstanceOf(SwarmFormationError);
-            expect(ms).toBeLessThan(BOUND + MARGIN);
+            expectWithin(ms, BOUND, MARGIN);
             expect(err.message).toContain("edge-manager");
             expect(err.message).toMatch(b.seen);
         });
@@ -155,7 +153,7 @@ describe.concurrent("formSwarm against a misbehaving engine", () => {
                 }),
             );
             expect(err).toBeInstanceOf(SwarmFormationError);
-            expect(ms).toBeLessThan(BOUND + MARGIN);
+            expectWithin(ms, BOUND, MARGIN);
             expect(err.message).toContain("edge-worker");
             expect(err.message).toMatch(b.seen);
             expect(err.message).not.toMatch(/SWMTKN/);
@@ -172,7 +170,7 @@ describe.concurrent("applyNodeLabels against a misbehaving manager", () => {
             const docker = await clientFor(b);
             const { err, ms } = await timed(() => applyNodeLabels(docker, [{ name: "edge-worker", labels: { "geth-swarm.host": "edge-worker" } }], { timeoutMs: BOUND, ...FAST }));
             expect(err).toBeInstanceOf(SwarmNodesNotReadyError);
-            expect(ms).toBeLessThan(BOUND + MARGIN);
+            expectWithin(ms, BOUND, MARGIN);
             expect(err.message).toContain(`swarm nodes not ready after ${BOUND}ms: edge-worker.`);
             expect(err.message).toMatch(b.seen);
         });
@@ -182,7 +180,7 @@ describe.concurrent("applyNodeLabels against a misbehaving manager", () => {
         const docker = await engine((_req, res) => json(res, 200, [{ hostname: "edge-worker" }]));
         const { err, ms } = await timed(() => applyNodeLabels(docker, [{ name: "edge-worker", labels: {} }], { timeoutMs: BOUND, ...FAST }));
         expect(err).toBeInstanceOf(SwarmNodesNotReadyError);
-        expect(ms).toBeLessThan(BOUND + MARGIN);
+        expectWithin(ms, BOUND, MARGIN);
         expect(err.message).toContain('GET /nodes answered JSON of another shape: [{"hostname":"edge-worker"}]');
     });
 
@@ -192,14 +190,14 @@ describe.concurrent("applyNodeLabels against a misbehaving manager", () => {
     it("a label update that never answers ends at the deadline, naming the host and the request", { timeout: BACKSTOP }, async () => {
         const docker = await engine(whenUpdating(() => undefined));
         const { err, ms } = await timed(() => applyNodeLabels(docker, [{ name: "edge-worker", labels: { a: "b" } }], { timeoutMs: BOUND, ...FAST }));
-        expect(ms).toBeLessThan(BOUND + MARGIN);
+        expectWithin(ms, BOUND, MARGIN);
         expect(err.message).toMatch(/^setting labels on swarm node edge-worker \(n-w1\) failed: POST \/nodes\/n-w1\/update did not answer within/);
     });
 
     it("a label update answered with HTTP 500 names the host and the status", { timeout: BACKSTOP }, async () => {
         const docker = await engine(whenUpdating((_req, res) => json(res, 500, { message: "raft: no elected cluster leader" })));
         const { err, ms } = await timed(() => applyNodeLabels(docker, [{ name: "edge-worker", labels: { a: "b" } }], { timeoutMs: BOUND, ...FAST }));
-        expect(ms).toBeLessThan(BOUND + MARGIN);
+        expectWithin(ms, BOUND, MARGIN);
         expect(err.message).toMatch(/edge-worker \(n-w1\) failed: \(HTTP code 500\).*no elected cluster leader/);
     });
 
@@ -211,7 +209,7 @@ describe.concurrent("applyNodeLabels against a misbehaving manager", () => {
             json(res, 500, { message: "update out of sequence" });
         });
         const { err, ms } = await timed(() => applyNodeLabels(docker, [{ name: "edge-worker", labels: { a: "b" } }], { timeoutMs: BOUND, ...FAST }));
-        expect(ms).toBeLessThan(BOUND + MARGIN);
+        expectWithin(ms, BOUND, MARGIN);
         expect(err.message).toMatch(/edge-worker \(n-w1\) failed: re-reading the node: GET \/nodes did not answer within/);
     });
 });
@@ -225,7 +223,7 @@ describe.concurrent("swarmNetworkId against a misbehaving manager", () => {
             const docker = await clientFor(b);
             const { err, ms } = await timed(() => swarmNetworkId(docker, "host", { timeoutMs: BOUND, manager: "edge-manager", ...FAST }));
             expect(err).toBeInstanceOf(SwarmNetworkNotFoundError);
-            expect(ms).toBeLessThan(BOUND + MARGIN);
+            expectWithin(ms, BOUND, MARGIN);
             expect(err.message).toMatch(new RegExp(`^edge-manager: no swarm network host within ${BOUND}ms; last seen: `));
             expect(err.message).toMatch(b.seen);
         });
@@ -234,7 +232,7 @@ describe.concurrent("swarmNetworkId against a misbehaving manager", () => {
     it("a network without an Id is reported, not a TypeError", { timeout: BACKSTOP }, async () => {
         const docker = await engine((_req, res) => json(res, 200, { Name: "host", Scope: "swarm", Id: "" }));
         const { err, ms } = await timed(() => swarmNetworkId(docker, "host", { timeoutMs: BOUND, manager: "edge-manager", ...FAST }));
-        expect(ms).toBeLessThan(BOUND + MARGIN);
+        expectWithin(ms, BOUND, MARGIN);
         expect(err.message).toContain('GET /networks/host?scope=swarm answered JSON of another shape: {"Name":"host","Scope":"swarm","Id":""}');
     });
 });
@@ -249,7 +247,7 @@ describe.concurrent("readBootnodeEnode / verifyBootnodeEnode against a misbehavi
         it(`${name}: ends within its bound`, { timeout: BACKSTOP }, async () => {
             const docker = await clientFor(b);
             const { err, ms } = await timed(() => verifyBootnodeEnode(docker, "boot_bootnode", ENODE, { timeoutMs: BOUND, ...FAST }));
-            expect(ms).toBeLessThan(BOUND + MARGIN);
+            expectWithin(ms, BOUND, MARGIN);
             expect(err).toBeInstanceOf(Error);
         });
 
@@ -268,7 +266,7 @@ describe.concurrent("readBootnodeEnode / verifyBootnodeEnode against a misbehavi
             // /services/boot_bootnode/logs: never answers
         });
         const { err, ms } = await timed(() => readBootnodeEnode(docker, "boot_bootnode", { timeoutMs: BOUND, ...FAST }));
-        expect(ms).toBeLessThan(BOUND + MARGIN);
+        expectWithin(ms, BOUND, MARGIN);
         expect(err).toBeInstanceOf(BootnodeNoAnswerError);
         expect(err.message).toContain("boot_bootnode reported no enode URL");
     });
@@ -293,14 +291,14 @@ describe.concurrent("a manager that answers HTTP 500 once, then hangs until the 
     it("readBootnodeEnode", { timeout: BACKSTOP }, async () => {
         const docker = await engine(onceThenHang());
         const { err, ms } = await timed(() => readBootnodeEnode(docker, "boot_bootnode", { timeoutMs: BOUND, ...FAST }));
-        expect(ms).toBeLessThan(BOUND + MARGIN);
+        expectWithin(ms, BOUND, MARGIN);
         expect(err.message).toMatch(both);
     });
 
     it("swarmNetworkId", { timeout: BACKSTOP }, async () => {
         const docker = await engine(onceThenHang());
         const { err, ms } = await timed(() => swarmNetworkId(docker, "host", { timeoutMs: BOUND, manager: "edge-manager", ...FAST }));
-        expect(ms).toBeLessThan(BOUND + MARGIN);
+        expectWithin(ms, BOUND, MARGIN);
         expect(err.message).toMatch(both);
     });
 
@@ -309,7 +307,7 @@ describe.concurrent("a manager that answers HTTP 500 once, then hangs until the 
         const { err, ms } = await timed(() =>
             formSwarm({ manager: { name: "edge-manager", docker, advertiseAddr: "10.0.0.2" }, others: [], timeoutMs: BOUND, retryDelayMs: 20, maxRetryDelayMs: 100 }),
         );
-        expect(ms).toBeLessThan(BOUND + MARGIN);
+        expectWithin(ms, BOUND, MARGIN);
         expect(err.message).toMatch(/edge-manager/);
         expect(err.message).toMatch(both);
     });
@@ -403,7 +401,7 @@ describe.concurrent("waitForChain against a misbehaving JSON-RPC endpoint", () =
             // The default request timeout (5 s) is longer than the bound: the bound wins.
             const { err, ms } = await timed(() => waitForChain([url], { chainId: 4242, timeoutMs: BOUND, ...FAST }));
             expect(err).toBeInstanceOf(ChainNotReadyError);
-            expect(ms).toBeLessThan(BOUND + MARGIN);
+            expectWithin(ms, BOUND, MARGIN);
             const line = err.message.split("\n").find((l) => l.includes(url));
             expect(line, err.message).toBeDefined();
             expect(line).toMatch(b.seen);
@@ -416,7 +414,7 @@ describe.concurrent("waitForChain against a misbehaving JSON-RPC endpoint", () =
         const hung = await rpc(() => undefined);
         // A request timeout shorter than the bound: the healthy node is asked again meanwhile.
         const { err, ms } = await timed(() => waitForChain([good, hung], { chainId: 4242, timeoutMs: BOUND, requestTimeoutMs: 150, ...FAST }));
-        expect(ms).toBeLessThan(BOUND + MARGIN);
+        expectWithin(ms, BOUND, MARGIN);
         expect(err.message).toMatch(new RegExp(`${good}: chain id 4242, 1 peer, head \\d+ -> \\d+\n`));
         expect(err.message).toMatch(new RegExp(`${hung}: error: eth_chainId: request timeout`));
     });
@@ -427,28 +425,28 @@ describe.concurrent("waitForChain against a misbehaving JSON-RPC endpoint", () =
 
 describe("pollUntil", () => {
     it("ends at its deadline when an attempt never settles", async () => {
-        const t0 = Date.now();
-        const r = await pollUntil(() => new Promise<undefined>(() => undefined), { timeoutMs: 200 });
-        expect(r).toBeUndefined();
-        expect(Date.now() - t0).toBeLessThan(200 + 200);
+        const m = await measure(() => pollUntil(() => new Promise<undefined>(() => undefined), { timeoutMs: 200 }));
+        expect(m.value).toBeUndefined();
+        expectWithin(m, 200, 200);
     });
 
     it("bound() cuts a call at the deadline so the attempt can say what hung", async () => {
         let seen = "";
-        const t0 = Date.now();
-        const r = await pollUntil(
-            async ({ bound }) => {
-                try {
-                    return await bound(new Promise<string>(() => undefined), "GET /nodes");
-                } catch (e) {
-                    seen = (e as Error).message;
-                    return undefined;
-                }
-            },
-            { timeoutMs: 200 },
+        const m = await measure(() =>
+            pollUntil(
+                async ({ bound }) => {
+                    try {
+                        return await bound(new Promise<string>(() => undefined), "GET /nodes");
+                    } catch (e) {
+                        seen = (e as Error).message;
+                        return undefined;
+                    }
+                },
+                { timeoutMs: 200 },
+            ),
         );
-        expect(r).toBeUndefined();
-        expect(Date.now() - t0).toBeLessThan(200 + 200);
+        expect(m.value).toBeUndefined();
+        expectWithin(m, 200, 200);
         expect(seen).toMatch(/^GET \/nodes did not answer within \d+ms$/);
     });
 

@@ -129,10 +129,18 @@ class Deadline {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 
-/** Rejects when `p` does not settle before the deadline (a hung connection must not hang us). */
+/**
+ * Rejects when `p` does not settle before the deadline (a hung connection must not hang us).
+ * A call made at or after the deadline (an attempt that started late on a busy machine) is
+ * cut off like one that ran out of time: a {@link DeadlineError}, which the timeout error
+ * notes after what the earlier attempts saw instead of in place of it.
+ */
 function bounded<T>(p: Promise<T>, d: Deadline, what: string): Promise<T> {
     const ms = d.remaining();
-    if (ms <= 0) return Promise.reject(new Error(`no time left for ${what}`));
+    if (ms <= 0) {
+        p.catch(() => undefined);
+        return Promise.reject(new DeadlineError(`${what} was not made: no time left`));
+    }
     return withTimeout(p, ms, what);
 }
 
