@@ -60,6 +60,9 @@ function cmp(a: string, b: string): number {
     return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** File in a geth datadir with one line per `geth init` of it (when, from which genesis). */
+export const INITS_FILE = "geth-swarm-inits";
+
 /**
  * The POSIX `sh` entrypoint of the `node` and `miner` services, run as
  * `/bin/sh /geth-swarm/start.sh <node|miner> <geth flags...>`. It
@@ -113,10 +116,12 @@ log() {
 
 self="$(hostname 2>/dev/null || cat /etc/hostname)"
 
-# 1. First start only: create the genesis block.
+# 1. First start only: create the genesis block, and note it in the datadir (each line an
+#    init: a datadir that is not lost has exactly one).
 if [ ! -d "$datadir/geth/chaindata" ]; then
     log "initialising $datadir from $genesis"
     geth init --datadir "$datadir" "$genesis"
+    printf '%s initialised from %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$genesis" >> "$datadir/${INITS_FILE}"
 fi
 
 # 2. The address peers reach this host at: the source address of its route to the

@@ -1,6 +1,7 @@
 // Recovery helpers for the lab's reliability tests: fast polls, the highest head, task IDs
 // of both stacks, new containers of a service on a host, whether the swarm brought a host's
 // geth back after its daemon restarted, and how often the start script initialised a datadir.
+import { DATA_DIR, INITS_FILE } from "../../stacks";
 import type { Network, NodeView } from "./deploy";
 import { isView } from "./deploy";
 import { waitFor } from "./exec";
@@ -86,7 +87,18 @@ export async function taskIds(net: Network): Promise<Record<string, string>> {
     return out;
 }
 
-/** How often the start script initialised the datadir, per container of the host's geth service (oldest first). */
+/**
+ * How often the host's geth datadir was initialised: the lines of its init record
+ * (`INITS_FILE`, written by the start script into the data volume), read through the host's
+ * running geth container. Unlike container logs it survives containers being replaced.
+ */
+export async function datadirInits(net: Network, host: string): Promise<string[]> {
+    const cid = await net.container(host);
+    const r = await net.lab.docker(["exec", cid, "cat", `${DATA_DIR}/${INITS_FILE}`], { host });
+    return r.stdout.split("\n").filter((l) => l.trim() !== "");
+}
+
+/** How often the start script initialised the datadir, per container of the host's geth service (oldest first): from logs, while they last. */
 export async function initCounts(net: Network, host: string): Promise<Array<{ id: string; running: boolean; inits: number }>> {
     const n = net;
     const cs = await n.lab.host(host).docker.listContainers({ all: true, filters: { label: [`com.docker.swarm.service.name=${n.serviceOf(host)}`] } });

@@ -92,6 +92,10 @@ exit 0
             ]);
             expect(run("node", "--networkid", "4242", "--bootnodes", ENODE).status).toBe(0);
             expect(calls().filter((c) => c.startsWith("init"))).toHaveLength(1);
+            // The datadir keeps its own record of the init: one line, whatever became of the container.
+            const record = readFileSync(join(data, "geth-swarm-inits"), "utf8").trim().split("\n");
+            expect(record).toHaveLength(1);
+            expect(record[0]).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ initialised from ${dir}/cfg/genesis\\.json$`));
         });
 
         it("node with no route to the bootnode falls back to --nat any and says so", () => {

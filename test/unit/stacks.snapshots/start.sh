@@ -20,10 +20,12 @@ log() {
 
 self="$(hostname 2>/dev/null || cat /etc/hostname)"
 
-# 1. First start only: create the genesis block.
+# 1. First start only: create the genesis block, and note it in the datadir (each line an
+#    init: a datadir that is not lost has exactly one).
 if [ ! -d "$datadir/geth/chaindata" ]; then
     log "initialising $datadir from $genesis"
     geth init --datadir "$datadir" "$genesis"
+    printf '%s initialised from %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$genesis" >> "$datadir/geth-swarm-inits"
 fi
 
 # 2. The address peers reach this host at: the source address of its route to the
