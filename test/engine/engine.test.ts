@@ -11,7 +11,9 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enodesInLogs } from "../../components/swarm/bootnode";
 import { dindCgroupDirs, Engine, startEngine } from "./engine";
-import { EndpointState, ProbeRequest } from "./probe";
+import { run } from "../lab/exec";
+import { dockerCli } from "../lab/hosts";
+import { EndpointState, ProbeRequest, TransferResult } from "./probe";
 import { createWorkspace, ensurePulumi, PreviewStep, REPO_ROOT, Workspace } from "./pulumi";
 
 const RESULTS_FILE = path.join(__dirname, "results.json");
@@ -60,6 +62,15 @@ describe("pulumi up of the program on a real engine (local target)", () => {
             timeoutMs: timeoutMs + 60_000,
         });
         return JSON.parse(r.stdout.trim()) as EndpointState[];
+    }
+
+    /** Runs test/engine/probe.ts with `request` inside the engine's namespace; its JSON answer. */
+    async function inNetnsProbe<T>(request: unknown, timeoutMs: number): Promise<T> {
+        const r = await engine.inNetns(process.execPath, [require.resolve("tsx/cli"), path.join(__dirname, "probe.ts"), JSON.stringify(request)], {
+            cwd: REPO_ROOT,
+            timeoutMs: timeoutMs + 60_000,
+        });
+        return JSON.parse(r.stdout.trim()) as T;
     }
 
     /** `docker <args>` on the swarm manager (inside its host container). */
@@ -162,6 +173,41 @@ describe("pulumi up of the program on a real engine (local target)", () => {
         expect(status.stdout.trim()).toBe("404");
     });
 
+    it("the development account (secret output devAccount) is funded: a transfer from it through a node's RPC is mined", async () => {
+        expect(outputs.devAccount).toBe("[secret]");
+        const dev = (await ws.outputs(true)).devAccount as { address: string; privateKey: string };
+        expect(dev.address).toMatch(/^0x[0-9a-fA-F]{40}$/);
+        const to = "0x000000000000000000000000000000000000dEaD";
+        const r = await inNetnsProbe<TransferResult>(
+            { transfer: { url: (outputs.rpcEndpoints as string[])[1], key: dev.privateKey, to, valueEth: "2.5", chainId: 4242, timeoutMs: 60_000 } },
+            60_000,
+        );
+        expect(r, JSON.stringify(r)).toMatchObject({ from: dev.address, balanceBefore: "1000000.0", status: 1 });
+        const after = await probe((outputs.rpcEndpoints as string[]).slice(0, 1), 60_000, []);
+        expect(after[0].head!).toBeGreaterThanOrEqual(r.blockNumber!);
+    });
+
+    it("npm run docker-context writes a Docker context from the stack's outputs; with it the docker CLI reads the miner's logs", async () => {
+        const dockerConfig = fs.mkdtempSync(path.join(require("node:os").tmpdir(), "gs-docker-config-"));
+        try {
+            const env: NodeJS.ProcessEnv = { ...ws.env, DOCKER_CONFIG: dockerConfig };
+            const made = await run("bash", [path.join(REPO_ROOT, "examples", "docker-context.sh"), "--stack", "local", "--cwd", ws.projectDir], { env, timeoutMs: 120_000 });
+            expect(made.stdout).toMatch(/Docker context geth-swarm-local: the swarm manager at tcp:\/\/127\.0\.0\.1:12375/);
+            // The context is all the CLI needs: no DOCKER_HOST, no TLS files of the program's.
+            const cliEnv = { PATH: env.PATH, DOCKER_CONFIG: dockerConfig, HOME: dockerConfig };
+            const logs = await engine.inNetns(dockerCli(), ["--context", "geth-swarm-local", "service", "logs", "--raw", "nodes_miner"], { env: cliEnv, timeoutMs: 60_000 });
+            expect(`${logs.stdout}${logs.stderr}`).toMatch(/Successfully sealed new block|Commit new sealing work/);
+            const services = await engine.inNetns(dockerCli(), ["--context", "geth-swarm-local", "service", "ls", "--format", "{{.Name}}"], { env: cliEnv });
+            expect(services.stdout.trim().split("\n").sort()).toEqual(["boot_bootnode", "boot_visualizer", "nodes_miner", "nodes_node"]);
+            // The key is in the CLI's store only, readable by its owner.
+            const keys = (fs.readdirSync(dockerConfig, { recursive: true }) as string[]).filter((f) => f.endsWith("key.pem"));
+            expect(keys).toHaveLength(1);
+            expect(fs.statSync(path.join(dockerConfig, keys[0])).mode & 0o077).toBe(0);
+        } finally {
+            fs.rmSync(dockerConfig, { recursive: true, force: true });
+        }
+    });
+
     it("keeps key material out of the state's plain text", async () => {
         const plain = JSON.stringify(await ws.exportState(false));
         const revealed = JSON.stringify(await ws.exportState(true));
@@ -215,7 +261,7 @@ describe("pulumi up of the program on a real engine (local target)", () => {
         expect(steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${nameOf(s)}`).sort()).toEqual(["update geth-nodes-chain-ready", "update geth-nodes-service-node"]);
         const up = await ws.pulumi(["up", "--yes"], { timeoutMs: 20 * 60_000 });
         figures.updateSeconds = up.seconds;
-        expect(up.stdout).toMatch(/ChainReady geth-nodes-chain-ready updating \(\d+s\) waiting for chain 4242/);
+        expect(up.stdout).toMatch(/ChainReady geth-nodes-chain-ready updating \(\d+s\) \[diff: ~triggers\]; waiting for chain 4242/);
         const after = await probe(outputs.rpcEndpoints as string[], 120_000, ["txpool_status"]);
         for (const s of after) {
             expect(s.readyAfterMs, JSON.stringify(s)).toBeDefined();

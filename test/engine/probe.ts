@@ -2,7 +2,8 @@
 // target publishes them on 127.0.0.1): `nsenter --net=<ns> tsx test/engine/probe.ts '<json>'`.
 // For each URL it polls, within one bound, until the node answers with the chain id, has
 // at least `minPeers` peers and a head above the first one it reported; it prints what it
-// saw as JSON (one line) and exits 0 either way: the caller asserts.
+// saw as JSON (one line) and exits 0 either way: the caller asserts. With `{ transfer: ... }`
+// it sends ether from a key through one endpoint instead and reports the receipt.
 import { hexToNumber } from "../lab/chain";
 
 export interface ProbeRequest {
@@ -67,7 +68,45 @@ async function probe(url: string, req: ProbeRequest, t0: number): Promise<Endpoi
     return s;
 }
 
-if (require.main === module) {
+/** A transfer to send: from the account of `key`, through `url`, to `to`. */
+export interface TransferRequest {
+    transfer: { url: string; key: string; to: string; valueEth: string; chainId: number; timeoutMs: number };
+}
+
+export interface TransferResult {
+    from: string;
+    balanceBefore: string;
+    status?: number;
+    blockNumber?: number;
+    error?: string;
+}
+
+async function transfer(t: TransferRequest["transfer"]): Promise<TransferResult> {
+    const { JsonRpcProvider, Wallet, formatEther, parseEther } = await import("ethers");
+    const provider = new JsonRpcProvider(t.url, t.chainId, { staticNetwork: true });
+    try {
+        const wallet = new Wallet(t.key, provider);
+        const result: TransferResult = { from: wallet.address, balanceBefore: formatEther(await provider.getBalance(wallet.address)) };
+        try {
+            const tx = await wallet.sendTransaction({ to: t.to, value: parseEther(t.valueEth) });
+            const receipt = await tx.wait(1, t.timeoutMs);
+            return { ...result, status: receipt?.status ?? undefined, blockNumber: receipt?.blockNumber };
+        } catch (e) {
+            return { ...result, error: e instanceof Error ? e.message : String(e) };
+        }
+    } finally {
+        provider.destroy();
+    }
+}
+
+if (require.main === module && "transfer" in JSON.parse(process.argv[2] ?? "{}")) {
+    transfer((JSON.parse(process.argv[2]) as TransferRequest).transfer)
+        .then((r) => process.stdout.write(`${JSON.stringify(r)}\n`))
+        .catch((e) => {
+            process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+            process.exit(1);
+        });
+} else if (require.main === module) {
     const req = JSON.parse(process.argv[2] ?? "{}") as ProbeRequest;
     const t0 = Date.now();
     Promise.all(req.urls.map((u) => probe(u, req, t0)))

@@ -102,6 +102,8 @@ export interface CommandOutcome {
 
 export interface Workspace {
     readonly dir: string;
+    /** The project directory the commands run in (symlinks to the clone's files, the stack config copy). */
+    readonly projectDir: string;
     readonly stack: string;
     readonly cli: PulumiCli;
     readonly env: NodeJS.ProcessEnv;
@@ -227,6 +229,7 @@ export async function createWorkspace(o: WorkspaceOptions): Promise<Workspace> {
 
     const ws: Workspace = {
         dir,
+        projectDir: project,
         stack: o.stack,
         cli: o.cli,
         env,
