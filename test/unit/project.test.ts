@@ -106,3 +106,34 @@ describe("the npm package", () => {
         expect(read("LICENSE")).toMatch(/Apache License\s+Version 2\.0, January 2004/);
     }, 60_000);
 });
+
+describe("README", () => {
+    const readme = read("README.md");
+    const ignored = read(".gitignore").split("\n").map((l) => l.trim()).filter(Boolean);
+
+    it("names only files that exist (or that the suites write and .gitignore keeps out)", () => {
+        // Paths in backticks (`test/lab/README.md`, `Pulumi.local.yaml`, `index.ts`); globs and generic names aside.
+        const named = [...readme.matchAll(/`([\w./-]+\.(?:ts|md|sh|yaml|yml|json|png|svg))`/g)].map((m) => m[1]);
+        expect(named.length).toBeGreaterThan(5);
+        const generic = (f: string) => /[*<]/.test(f) || f.startsWith("~") || ["genesis.json", "network.json", "deploy.sh"].includes(f);
+        const missing = [...new Set(named)].filter((f) => !generic(f) && !fs.existsSync(path.join(root, f)) && !ignored.includes(f));
+        expect(missing).toEqual([]);
+    });
+
+    it("documents every output the program exports, and names no output it does not", () => {
+        const program = read("index.ts");
+        const exported = [...program.matchAll(/^export const (\w+) =/gm)].map((m) => m[1]);
+        expect(exported.length).toBeGreaterThan(8);
+        for (const name of exported) expect(readme, `output ${name}`).toContain(`\`${name}\``);
+        // Outputs the README lists after "Outputs:" exist.
+        const listed = [...readme.matchAll(/^Outputs: ([^\n]+(?:\n(?!\n)[^\n]+)*)/gm)].flatMap((m) => [...m[1].matchAll(/`(\w+)`/g)].map((x) => x[1]));
+        expect(listed.length).toBeGreaterThan(3);
+        expect(listed.filter((n) => !exported.includes(n))).toEqual([]);
+    });
+
+    it("gives every npm script it runs", () => {
+        const scripts = Object.keys(JSON.parse(read("package.json")).scripts);
+        const run = [...readme.matchAll(/npm run ([\w:-]+)/g)].map((m) => m[1]);
+        expect(run.filter((s) => !scripts.includes(s))).toEqual([]);
+    });
+});
