@@ -65,6 +65,8 @@ say() { echo "geth-swarm-bootstrap: $*"; }
 on_error() {
     local rc=$?
     { set +x; } 2>/dev/null
+    # In a subshell ($(...), a pipeline) the shell that waits for it reports the failure.
+    if ((BASH_SUBSHELL > 0)); then exit "\${rc}"; fi
     say "FAILED (exit \${rc}) during step: \${STEP} (after \${SECONDS}s)"
     say "see \${LOG_FILE} and /var/log/cloud-init-output.log"
     logger -t geth-swarm-bootstrap "FAILED (exit \${rc}) during step: \${STEP}" || true
@@ -271,7 +273,12 @@ join_swarm() {
             token=""
             set -x
         fi
-        if [[ -n "\${why}" ]]; then say "\${why} (attempt \${attempt} of \${GS_JOIN_ATTEMPTS})"; fi
+        if [[ -z "\${why}" ]]; then
+            state="$(swarm_state)"
+            if [[ "\${state}" == active ]]; then continue; fi
+            why="the engine joined, but its node state is \${state}"
+        fi
+        say "\${why} (attempt \${attempt} of \${GS_JOIN_ATTEMPTS})"
         if ((attempt >= GS_JOIN_ATTEMPTS)); then
             state="$(swarm_state)"
             if [[ "\${state}" == active ]]; then continue; fi

@@ -120,7 +120,7 @@ describe("the bootstrap script", () => {
  * Run the script against stand-in commands (docker, aws, curl, apt-get, systemctl, ...)
  * in a scratch root: proves the flow, the logging and that no secret reaches the log.
  */
-function runBootstrap(p: CloudInitParams, opts: { tokenAfter?: number; ssm?: Record<string, string> } = {}) {
+function runBootstrap(p: CloudInitParams, opts: { tokenAfter?: number; ssm?: Record<string, string>; imdsDown?: boolean } = {}) {
     const root = mkdtempSync(join(work, `${p.role}-`));
     const bin = join(root, "bin");
     for (const d of ["bin", "etc/geth-swarm", "var/log", "ssm", "state"]) mkdirSync(join(root, d), { recursive: true });
@@ -139,7 +139,7 @@ function runBootstrap(p: CloudInitParams, opts: { tokenAfter?: number; ssm?: Rec
     stub(
         "curl",
         `case "$*" in
-  *api/token*) echo IMDS-SESSION-SECRET;;
+  *api/token*) ${opts.imdsDown ? 'echo "curl: (28) Operation timed out after 5001 milliseconds with 0 bytes received" >&2; exit 28' : "echo IMDS-SESSION-SECRET"};;
   *--unix-socket*swarm/join*)
     out=""; prev=""; for a in "$@"; do [ "$prev" = -o ] && out=$a; prev=$a; done
     cat >"$S/joined"; echo active >"$S/swarm"; : >"$out"; printf 200;;
@@ -245,8 +245,22 @@ describe("the bootstrap script, run against stand-in commands", () => {
         expect(r.log).toContain("joining 10.0.0.10:2377");
         expect(r.log).toContain("=== join the swarm of i-0123456789abcdef0 at 10.0.0.10 as a worker");
         expect(r.log).toContain("in the swarm as a worker");
+        // Two waits before the token appeared, none after the join.
+        expect(r.calls.match(/^sleep /gm)).toEqual(["sleep ", "sleep "]);
+        expect(r.calls).toMatch(/^sleep 5$/m);
+        expect(r.calls).toMatch(/^sleep 10$/m);
         expect(r.log).not.toContain("SWMTKN-1-");
         expect(r.log).not.toContain("IMDS-SESSION-SECRET");
+    });
+
+    it("no answer from the metadata service: one FAILED line, after the line that says what did not answer", () => {
+        const r = runBootstrap(worker, { imdsDown: true });
+        expect(r.status).toBe(1);
+        expect(r.log).toContain("no IMDSv2 session token from the instance metadata service (http://169.254.169.254) within 23 s");
+        expect(r.log.match(/FAILED \(exit/g)).toHaveLength(1);
+        expect(r.log).toMatch(/FAILED \(exit 1\) during step: read the instance's address and region \(IMDSv2\) \(after \d+s\)/);
+        expect(r.calls.match(/^logger .*FAILED/gm)).toHaveLength(1);
+        expect(r.calls).not.toContain("aws ");
     });
 
     it("worker: gives up after the bounded attempts and says which step failed", () => {

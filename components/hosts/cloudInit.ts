@@ -131,5 +131,6 @@ export function renderCloudInit(p: CloudInitParams): string {
         ],
         runcmd: [[BOOTSTRAP_PATH]],
     };
-    return "#cloud-config\n" + stringify(doc, { version: "1.1", lineWidth: 0 });
+    // Sequences not indented: every line of the script pays the indentation, and EC2 takes at most 16 KiB of user-data.
+    return "#cloud-config\n" + stringify(doc, { version: "1.1", lineWidth: 0, indentSeq: false });
 }
