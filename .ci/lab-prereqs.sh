@@ -78,3 +78,6 @@ case "$gover" in
 esac
 
 log "ok: $(dockerd --version), $gover, $(busybox | head -1)"
+
+# The AWS bootstrap suite's parts: moto (SSM), the AWS CLI, AWS's EC2 metadata mock.
+GO="$GO_BIN" bash "$(dirname "$0")/aws-lab-prereqs.sh"
