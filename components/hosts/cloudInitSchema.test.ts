@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,11 +26,16 @@ const cloudInit = spawnSync("cloud-init", ["--version"], { encoding: "utf8" });
 const hasCloudInit = cloudInit.status === 0;
 const work = mkdtempSync(join(tmpdir(), "geth-swarm-cloud-init-"));
 
-function validate(name: string, userData: string) {
+/** `cloud-init schema --config-file` on the user-data; asynchronous, so the cases run side by side. */
+function validate(name: string, userData: string): Promise<{ status: number | null; output: string; file: string }> {
     const file = join(work, `${name.replace(/\W+/g, "-")}.yaml`);
     writeFileSync(file, userData);
-    const r = spawnSync("cloud-init", ["schema", "--config-file", file], { encoding: "utf8", timeout: 30_000 });
-    return { status: r.status, output: `${r.stdout ?? ""}${r.stderr ?? ""}`.trim(), file };
+    return new Promise((resolve) => {
+        execFile("cloud-init", ["schema", "--config-file", file], { encoding: "utf8", timeout: 60_000 }, (err, stdout, stderr) => {
+            const status = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : null) : 0;
+            resolve({ status, output: `${stdout ?? ""}${stderr ?? ""}`.trim(), file });
+        });
+    });
 }
 
 /**
@@ -55,18 +60,18 @@ function knownTopLevelKeys(): Set<string> {
     return new Set(JSON.parse(r.stdout) as string[]);
 }
 
-describe("the user-data, checked by cloud-init's own schema", () => {
-    it.each(hosts)("the %s's user-data is a valid cloud-config", (name, p) => {
+describe.concurrent("the user-data, checked by cloud-init's own schema", () => {
+    it.each(hosts)("the %s's user-data is a valid cloud-config", async (name, p) => {
         expect(hasCloudInit, INSTALL_HINT).toBe(true);
-        const r = validate(name, renderCloudInit(p));
+        const r = await validate(name, renderCloudInit(p));
         expect(r.output, r.file).toBe(`Valid cloud-config: ${r.file}`);
         expect(r.status).toBe(0);
     });
 
     // cloud-init reads YAML 1.1 (PyYAML): unquoted, these names would be booleans or a number.
-    it.each(["no", "yes", "on", "off", "0b101"])("the user-data of a host named %j is valid: the name stays a string", (hostname) => {
+    it.each(["no", "yes", "on", "off", "0b101"])("the user-data of a host named %j is valid: the name stays a string", async (hostname) => {
         expect(hasCloudInit, INSTALL_HINT).toBe(true);
-        const r = validate(`host ${hostname}`, renderCloudInit({ ...hosts[2][1], hostname }));
+        const r = await validate(`host ${hostname}`, renderCloudInit({ ...hosts[2][1], hostname }));
         expect(r.output, r.file).toBe(`Valid cloud-config: ${r.file}`);
         expect(r.status).toBe(0);
     });
@@ -87,10 +92,10 @@ describe("the user-data, checked by cloud-init's own schema", () => {
         ["octal permissions as a number", (d: Record<string, unknown>) => ({ ...d, write_files: [{ ...(d.write_files as object[])[0], permissions: 600 }] })],
         ["a misspelt write_files key", (d: Record<string, unknown>) => ({ ...d, write_files: [{ ...(d.write_files as object[])[0], contents: "x" }] })],
         ["preserve_hostname as a string", (d: Record<string, unknown>) => ({ ...d, preserve_hostname: "no" })],
-    ] as const)("refuses the leader's user-data with %s", (name, breakIt) => {
+    ] as const)("refuses the leader's user-data with %s", async (name, breakIt) => {
         expect(hasCloudInit, INSTALL_HINT).toBe(true);
         const broken = "#cloud-config\n" + stringify(breakIt(parse(renderCloudInit(hosts[0][1]))), { version: "1.1", lineWidth: 0 });
-        const r = validate(`broken ${name}`, broken);
+        const r = await validate(`broken ${name}`, broken);
         expect(r.output).toMatch(/schema errors/);
         expect(r.status).not.toBe(0);
     });

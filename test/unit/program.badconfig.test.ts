@@ -1,8 +1,9 @@
 /**
  * The whole program (`index.ts`) under Pulumi mocks with bad stack configs: the import
  * fails with the ConfigError listing each problem (namespaced key, value, fix), and not one
- * resource is registered. Each config runs in its own process (program.badconfig.run.ts):
- * Pulumi's runtime state is global, so one config per module context.
+ * resource is registered. The bad configs run one after the other in one process
+ * (program.badconfig.run.ts loads the program afresh for each); the good config, which
+ * registers resources into Pulumi's global runtime state, in a process of its own.
  */
 import { execFile } from "node:child_process";
 import * as path from "node:path";
@@ -15,7 +16,7 @@ interface Run {
 
 const ROOT = path.resolve(__dirname, "../..");
 
-function runProgram(config: Record<string, string>): Promise<Run> {
+function runProgram<T extends Record<string, string> | Record<string, string>[]>(config: T): Promise<T extends unknown[] ? Run[] : Run> {
     return new Promise((resolve, reject) => {
         execFile(
             path.join(ROOT, "node_modules/.bin/tsx"),
@@ -23,7 +24,7 @@ function runProgram(config: Record<string, string>): Promise<Run> {
             { cwd: ROOT, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
             (err, stdout, stderr) => {
                 if (err) return reject(new Error(`program run failed: ${err.message}\n${stderr}`));
-                resolve(JSON.parse(stdout.trim().split("\n").pop()!) as Run);
+                resolve(JSON.parse(stdout.trim().split("\n").pop()!));
             },
         );
     });
@@ -52,9 +53,12 @@ const CASES: Array<[string, Record<string, string>, Record<string, RegExp>]> = [
 ];
 
 describe.concurrent("the program with a bad stack config", () => {
-    for (const [name, bad, problems] of CASES) {
+    // One process for every bad config; each test awaits its own run.
+    let runs: Promise<Run[]> | undefined;
+    const badRuns = () => (runs ??= runProgram(CASES.map(([, bad]) => ({ ...GOOD, ...bad }))));
+    CASES.forEach(([name, , problems], i) => {
         it(`fails on ${name} with the ConfigError listing each problem, and registers no resource`, { timeout: 90_000 }, async () => {
-            const run = await runProgram({ ...GOOD, ...bad });
+            const run = (await badRuns())[i];
             expect(run.error, "the program's import did not fail").toBeDefined();
             expect(run.error!.name).toBe("ConfigError");
             const keys = Object.keys(problems);
@@ -67,7 +71,7 @@ describe.concurrent("the program with a bad stack config", () => {
             }
             expect(run.resources).toEqual([]);
         });
-    }
+    });
 
     it("(control) the same harness records the resources of a good config", { timeout: 90_000 }, async () => {
         const run = await runProgram(GOOD);
