@@ -193,6 +193,9 @@ export class NodesStack extends pulumi.ComponentResource {
                 {
                     rpcUrls: rpcEndpoints,
                     chainId: config.chain.chainId,
+                    // A rolled-out update first: until then the old tasks answer.
+                    services: Object.values(rendered.services).map((s) => s.name),
+                    endpoint: secretEndpoint(hosts),
                     timeoutSeconds,
                     // Re-run the wait whenever what the nodes run changes: a service replaced (new id)
                     // or updated in place (its spec's digest), new configs or secrets (new names).

@@ -18,4 +18,6 @@ export type { BootnodeCheck, BootnodeOptions } from "./bootnode";
 export { ChainNotReadyError, waitForChain } from "./chain";
 export type { ChainNodeState, WaitForChainOptions } from "./chain";
 export { SwarmNetworkNotFoundError, swarmNetworkId } from "./networks";
+export { RolloutError, waitForRollout } from "./rollout";
+export type { RolloutApi, RolloutOptions } from "./rollout";
 export type { SwarmNetworkIdOptions } from "./networks";

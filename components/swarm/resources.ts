@@ -18,6 +18,7 @@ import { dynamicResourceUrn, runOnChangeProvider } from "./dynamic";
 import { connectDocker } from "./form";
 import { applyNodeLabels, listSwarmNodes, nodeLabelDrift } from "./labels";
 import { swarmNetworkId } from "./networks";
+import { waitForRollout } from "./rollout";
 import { errorMessage } from "./poll";
 
 const DEFAULT_TIMEOUT_SECONDS = 600;
@@ -267,6 +268,14 @@ export interface ChainReadyArgs {
     /** JSON-RPC URLs of the nodes to watch. */
     readonly rpcUrls: pulumi.Input<pulumi.Input<string>[]>;
     readonly chainId: pulumi.Input<number>;
+    /**
+     * Swarm services to wait for first, until their rollout has finished (see
+     * {@link waitForRollout}): after an update of a global service its old tasks still answer
+     * until the rolling update reaches their host. Default: none.
+     */
+    readonly services?: pulumi.Input<pulumi.Input<string>[]>;
+    /** The Docker API of a swarm manager, for `services` (TLS material: pass it as a secret). */
+    readonly endpoint?: pulumi.Input<DockerEndpoint>;
     /** How long to wait. Default 600. */
     readonly timeoutSeconds?: pulumi.Input<number>;
     /** Values whose change re-runs the wait (e.g. the services' ids). Default: none. */
@@ -276,6 +285,8 @@ export interface ChainReadyArgs {
 interface ChainInputs {
     rpcUrls: string[];
     chainId: number;
+    services?: string[];
+    endpoint?: DockerEndpoint;
     timeoutSeconds?: number;
     triggers?: string[];
 }
@@ -284,8 +295,15 @@ interface ChainOuts {
     heads: Record<string, number>;
 }
 
+/** Waits for the services' rollout (when given), then for the chain; both within `timeoutMs`. */
 async function chainHeads(i: ChainInputs, timeoutMs: number, onProgress?: (m: string) => void): Promise<ChainOuts> {
-    const states = await waitForChain(i.rpcUrls, { chainId: i.chainId, timeoutMs, onProgress });
+    let left = timeoutMs;
+    if (i.endpoint && i.services && i.services.length > 0) {
+        const t0 = Date.now();
+        await waitForRollout(connectDocker(i.endpoint, { timeoutMs: API_TIMEOUT_MS }), i.services, { timeoutMs, onProgress });
+        left = Math.max(1, timeoutMs - (Date.now() - t0));
+    }
+    const states = await waitForChain(i.rpcUrls, { chainId: i.chainId, timeoutMs: left, onProgress });
     return { heads: Object.fromEntries(states.map((s) => [s.url, s.head ?? 0])) };
 }
 
@@ -306,8 +324,9 @@ export const chainReadyProvider = runOnChangeProvider<ChainInputs, ChainOuts>({
 });
 
 /**
- * Waits during `pulumi up` until every node answers with the chain id, has a peer and a
- * head that advances; fails with what each URL answered otherwise. `pulumi refresh` asks
+ * Waits during `pulumi up` until the given services have rolled out and every node answers
+ * with the chain id, has a peer and a head that advances; fails with what each URL (or
+ * service) answered otherwise. `pulumi refresh` asks
  * again: a chain that is no longer healthy shows as an update, and the next `pulumi up`
  * waits for it (and fails, saying what each node answers, if it does not recover).
  */
@@ -320,10 +339,11 @@ export class ChainReady extends pulumi.dynamic.Resource {
             chainReadyProvider,
             name,
             {
-                rpcUrls: args.rpcUrls, chainId: args.chainId, timeoutSeconds: args.timeoutSeconds, triggers: args.triggers,
+                rpcUrls: args.rpcUrls, chainId: args.chainId, services: args.services, endpoint: args.endpoint,
+                timeoutSeconds: args.timeoutSeconds, triggers: args.triggers,
                 progressUrn: dynamicResourceUrn("ChainReady", name, opts), heads: undefined, fingerprint: undefined,
             },
-            opts,
+            { ...opts, ...ENDPOINT_SECRET },
             "geth-swarm",
             "ChainReady",
         );

@@ -28,16 +28,38 @@ export interface EndpointState {
     error?: string;
 }
 
+/**
+ * One JSON-RPC call, bounded by a timer of its own: a connection cut while its node
+ * restarts can leave a fetch with nothing that keeps the process alive (AbortSignal's timer
+ * does not), and the process would end without an answer.
+ */
 async function call(url: string, method: string): Promise<unknown> {
-    const res = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params: [] }),
-        signal: AbortSignal.timeout(5_000),
+    const abort = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+            abort.abort();
+            reject(new Error(`${method}: no answer within 5 s`));
+        }, 5_000);
     });
-    const body = (await res.json()) as { result?: unknown; error?: { message: string } };
-    if (body.error) throw new Error(`${method}: ${body.error.message}`);
-    return body.result ?? "";
+    try {
+        return await Promise.race([
+            (async () => {
+                const res = await fetch(url, {
+                    method: "POST",
+                    headers: { "content-type": "application/json" },
+                    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params: [] }),
+                    signal: abort.signal,
+                });
+                const body = (await res.json()) as { result?: unknown; error?: { message: string } };
+                if (body.error) throw new Error(`${method}: ${body.error.message}`);
+                return body.result ?? "";
+            })(),
+            deadline,
+        ]);
+    } finally {
+        clearTimeout(timer);
+    }
 }
 
 async function probe(url: string, req: ProbeRequest, t0: number): Promise<EndpointState> {

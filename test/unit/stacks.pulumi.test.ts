@@ -377,6 +377,10 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
         ]);
         const chain = one(d.records, DOCKER.chainReady, "ref-nodes-chain-ready").inputs;
         expect(chain).toMatchObject({ rpcUrls: ["http://198.51.100.10:8545", "http://198.51.100.11:8545"], chainId: 4242, timeoutSeconds: 600 });
+        // It waits for the services' rollout first, through the manager (whose endpoint stays secret).
+        expect(chain.services).toEqual(["nodes_node", "nodes_miner"]);
+        expect(chain.endpoint).toEqual({ host: "tcp://198.51.100.10:2376", ...TLS });
+        expect(one(d.records, DOCKER.chainReady, "ref-nodes-chain-ready").secretPaths).toContain("endpoint");
         // Waited for again when a service is replaced or updated in place, or a config or secret is new.
         expect(chain.triggers).toEqual([
             "ref-nodes-service-node-id", "ref-nodes-service-miner-id",
