@@ -10,14 +10,13 @@
 // machine), and `cleanupLab` removes whatever a killed run left (processes, mounts, the
 // namespace, directories, cgroups).
 import * as fs from "node:fs";
-import * as path from "node:path";
 import Docker from "dockerode";
 import { DIND_CGROUP_PARENT } from "../../components/hosts/localSwarmHosts";
-import { acquireLab, cleanupLab, releaseLab, stopDaemons } from "../lab/cleanup";
+import { acquireLab, cgroupDirs, cleanupLab, releaseLab, stopDaemons } from "../lab/cleanup";
 import { LAB_PATH, run, RunOptions, RunResult } from "../lab/exec";
 import { checkPrerequisites, dockerCli, startIsolatedHost } from "../lab/hosts";
 import { ensureImages, LabImages } from "../lab/images";
-import { CGROUP_ROOT, hostSocket, netnsPath } from "../lab/paths";
+import { hostSocket, netnsPath } from "../lab/paths";
 import { DIND_IMAGE_TAG, ensureDindRootfs } from "./dindImage";
 
 /** The lab host name of the engine (netns `gsl-engine`). */
@@ -54,27 +53,7 @@ export interface Engine {
  * (`/sys/fs/cgroup[/<controller>]/geth-swarm-dind/...`), deepest first.
  */
 export function dindCgroupDirs(): string[] {
-    const out: string[] = [];
-    const walk = (d: string) => {
-        let entries: fs.Dirent[] = [];
-        try {
-            entries = fs.readdirSync(d, { withFileTypes: true });
-        } catch {
-            return;
-        }
-        for (const e of entries) if (e.isDirectory()) walk(path.join(d, e.name));
-        out.push(d);
-    };
-    let controllers: string[] = [];
-    try {
-        controllers = fs.readdirSync(CGROUP_ROOT);
-    } catch {
-        return out;
-    }
-    for (const r of [path.join(CGROUP_ROOT, DIND_CGROUP_PARENT), ...controllers.map((c) => path.join(CGROUP_ROOT, c, DIND_CGROUP_PARENT))]) {
-        if (fs.existsSync(r) && fs.statSync(r).isDirectory()) walk(r);
-    }
-    return out;
+    return cgroupDirs(DIND_CGROUP_PARENT);
 }
 
 /** Removes the empty ones of {@link dindCgroupDirs} (a killed run's); busy ones stay. */

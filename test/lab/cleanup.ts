@@ -161,6 +161,11 @@ export async function labIptablesRules(): Promise<string[]> {
 
 /** Every lab cgroup directory (all controllers), deepest first. */
 export function labCgroupDirs(): string[] {
+    return cgroupDirs(CGROUP_PARENT);
+}
+
+/** Every cgroup directory under the top-level cgroup `parent` (all controllers, and cgroup v2), deepest first. */
+export function cgroupDirs(parent: string): string[] {
     const out: string[] = [];
     const walk = (d: string) => {
         let entries: fs.Dirent[];
@@ -178,7 +183,7 @@ export function labCgroupDirs(): string[] {
     } catch {
         return out;
     }
-    const roots = [path.join(CGROUP_ROOT, CGROUP_PARENT), ...controllers.map((c) => path.join(CGROUP_ROOT, c, CGROUP_PARENT))];
+    const roots = [path.join(CGROUP_ROOT, parent), ...controllers.map((c) => path.join(CGROUP_ROOT, c, parent))];
     for (const r of roots) if (fs.existsSync(r) && fs.statSync(r).isDirectory()) walk(r);
     return out;
 }
