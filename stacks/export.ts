@@ -58,7 +58,8 @@ export interface ComposeExport {
     readonly enode: string;
 }
 
-function secretValue(keys: ExportKeys, source: SecretSource): string {
+/** The value of one secret a spec references (`secretsToCreate`), from the stacks' keys. */
+export function secretValue(keys: Pick<ExportKeys, "bootnodeKey" | "signerKeys" | "signerPasswords">, source: SecretSource): string {
     switch (source.kind) {
         case "bootnodeKey":
             return keys.bootnodeKey;

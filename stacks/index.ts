@@ -11,7 +11,7 @@ export { NODES_CONFIGS, nodesStackSpec, renderGenesis } from "./nodes";
 export type { NodesHost, NodesSigner, NodesStackInput } from "./nodes";
 export { COMPOSE_CONFIG_DIR, COMPOSE_FILE, COMPOSE_VERSION, composeBundle, composeDocument, renderCompose, secretsToCreate, writeComposeBundle } from "./compose";
 export type { ComposeBundle, SecretToCreate } from "./compose";
-export { composeExport, newExportKeys, writeComposeExport } from "./export";
+export { composeExport, newExportKeys, secretValue, writeComposeExport } from "./export";
 export type { ComposeExport, ExportKeys } from "./export";
 export { labelList, renderStackResources, serviceArgs } from "./resources";
 export type { StackResources, StackResourcesArgs } from "./resources";

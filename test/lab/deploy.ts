@@ -14,7 +14,7 @@ import { enodeFromNodeKey, parseEnode, signerAddress } from "../../components/ch
 import { resolveConfig, type RawConfig } from "../../components/config";
 import type { GethSwarmConfig } from "../../components/config/types";
 import { applyNodeLabels, verifyBootnodeEnode } from "../../components/swarm";
-import { DATA_DIR, SecretSource, StackSpec, bootStackSpec, contentDigest, nodesStackSpec, secretsToCreate, writeComposeBundle } from "../../stacks";
+import { DATA_DIR, StackSpec, bootStackSpec, contentDigest, nodesStackSpec, secretValue, secretsToCreate, writeComposeBundle } from "../../stacks";
 import { gethConsole, hexToNumber, randomKeyHex, randomPassword, rpc, taskContainer } from "./chain";
 import type { Lab } from "./hosts";
 import { waitFor } from "./exec";
@@ -137,17 +137,6 @@ export function hostsOf(config: GethSwarmConfig): { nodeHosts: string[]; minerHo
     return { nodeHosts, minerHosts, allHosts: [...nodeHosts, ...minerHosts] };
 }
 
-/** The value of one secret a spec references (`secretsToCreate`). */
-export function secretValue(keys: StackKeys, source: SecretSource): string {
-    switch (source.kind) {
-        case "bootnodeKey":
-            return keys.bootnodeKey;
-        case "signerKey":
-            return keys.signerKeys[source.index];
-        case "signerPassword":
-            return keys.signerPasswords[source.index];
-    }
-}
 
 /**
  * Creates the swarm secrets a rendered spec references: values on the Engine API (base64
