@@ -1,3 +1,6 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { RolloutApi, RolloutError, waitForRollout } from "./rollout";
 
@@ -74,5 +77,29 @@ describe("waitForRollout", () => {
         await expect(waitForRollout(api, ["nodes_gone"], { timeoutMs: 100, ...FAST })).rejects.toThrow(
             /^services not rolled out after 100ms: nodes_gone: \(HTTP code 404\) no such service: nodes_gone\.$/,
         );
+    });
+});
+
+describe("waitForRollout as Pulumi serialises it into the dynamic-provider process", () => {
+    it("works the same from its serialised closure (no Set, Map or other value the serialiser does not carry)", async () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { serializeFunction } = require("@pulumi/pulumi/runtime/closure/serializeClosure") as {
+            serializeFunction(f: () => unknown, o: { allowSecrets: boolean }): Promise<{ text: string; exportName: string }>;
+        };
+        const { text, exportName } = await serializeFunction(() => waitForRollout, { allowSecrets: true });
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gs-rollout-"));
+        try {
+            fs.writeFileSync(path.join(dir, "closure.js"), text);
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const serialised = require(path.join(dir, "closure.js"))[exportName]() as typeof waitForRollout;
+            const { api } = manager({
+                nodes_node: [{ update: { State: "updating", Message: "update in progress" }, tasks: ["running"] }, { update: { State: "completed" }, tasks: ["running"] }],
+                nodes_miner: [{ update: { State: "paused", Message: "update paused" }, tasks: ["running"] }],
+            });
+            await serialised(api, ["nodes_node"], { timeoutMs: 2_000, ...FAST });
+            await expect(serialised(api, ["nodes_miner"], { timeoutMs: 2_000, ...FAST })).rejects.toThrow(/the update of nodes_miner ended paused: update paused/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });

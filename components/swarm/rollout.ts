@@ -30,8 +30,11 @@ interface ServiceAnswer {
     UpdateStatus?: { State?: string; Message?: string };
 }
 
-/** Update states after which the service will not get to its new spec by itself. */
-const STUCK = new Set(["paused", "rollback_started", "rollback_paused", "rollback_completed"]);
+/**
+ * Update states after which the service will not get to its new spec by itself. An array:
+ * Pulumi's closure serialisation of the dynamic providers does not carry a Set.
+ */
+const STUCK: readonly string[] = ["paused", "rollback_started", "rollback_paused", "rollback_completed"];
 
 /**
  * Waits (bounded, polling with backoff) until every service has settled on its current
@@ -59,7 +62,7 @@ export async function waitForRollout(docker: RolloutApi, services: readonly stri
                 return undefined;
             }
             const state = svc?.UpdateStatus?.State;
-            if (state && STUCK.has(state)) {
+            if (state && STUCK.includes(state)) {
                 throw new RolloutError(`the update of ${name} ended ${state.replace("_", " ")}: ${svc.UpdateStatus?.Message ?? "no message"}; see \`docker service ps ${name}\`.`);
             }
             const starting = tasks.filter((t) => t.Status?.State !== "running");
