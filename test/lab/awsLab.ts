@@ -31,13 +31,10 @@ import Docker from "dockerode";
 import { acquireLab, cleanupLab, releaseLab, stopDaemons } from "./cleanup";
 import { parseCloudConfig } from "./cloudConfig";
 import { LAB_PATH, run, sleep, waitFor, which } from "./exec";
-import { checkPrerequisites, dockerCli } from "./hosts";
+import { attachToLabBridge, checkPrerequisites, dockerCli, setupLabBridge } from "./hosts";
 import { AwsTools, findAwsTools } from "./awsTools";
 import {
-    BRIDGE,
     CGROUP_PARENT,
-    IPTABLES_COMMENT,
-    LAB_DATA_DIR,
     LAB_STATE_DIR,
     LINK_PREFIX,
     hostDataRoot,
@@ -45,7 +42,6 @@ import {
     hostSocket,
     hostStateDir,
     netnsPath,
-    utsDir,
     utsPath,
     vethName,
 } from "./paths";
@@ -334,25 +330,11 @@ export async function startAwsLab(opts: AwsLabOptions): Promise<AwsLab> {
         lap("cleanupSeconds", t);
 
         t = Date.now();
-        for (const d of [LAB_STATE_DIR, LAB_DATA_DIR, utsDir, AWS_LAB_DIR]) fs.mkdirSync(d, { recursive: true, mode: 0o700 });
-        await run("mount", ["--bind", utsDir, utsDir]);
-        await run("mount", ["--make-private", utsDir]);
-        await ip("link", "add", BRIDGE, "type", "bridge");
-        await ip("addr", "add", `${AWS_LAB_SUBNET}.1/24`, "dev", BRIDGE);
-        await ip("link", "set", BRIDGE, "up");
-        await run("iptables", ["-w", "-I", "FORWARD", "-i", BRIDGE, "-o", BRIDGE, "-m", "comment", "--comment", IPTABLES_COMMENT, "-j", "ACCEPT"]);
-        const attach = async (ns: string, veth: string, address: string) => {
-            await ip("netns", "add", ns);
-            await ip("link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns);
-            await ip("link", "set", veth, "master", BRIDGE, "up");
-            await ip("-n", ns, "addr", "add", `${address}/24`, "dev", "eth0");
-            await ip("-n", ns, "link", "set", "eth0", "up");
-            await ip("-n", ns, "link", "set", "lo", "up");
-            // No default route: nothing reaches beyond the lab bridge.
-        };
-        await attach(hostNetns(MOTO_NETNS), `${LINK_PREFIX}v${MOTO_NETNS}`, MOTO_ADDRESS);
+        await setupLabBridge(`${AWS_LAB_SUBNET}.1`);
+        fs.mkdirSync(AWS_LAB_DIR, { recursive: true, mode: 0o700 });
+        await attachToLabBridge(hostNetns(MOTO_NETNS), `${LINK_PREFIX}v${MOTO_NETNS}`, MOTO_ADDRESS);
         for (const [i, h] of opts.hosts.entries()) {
-            await attach(hostNetns(h.name), vethName(i), h.ip);
+            await attachToLabBridge(hostNetns(h.name), vethName(i), h.ip);
             await ip("-n", hostNetns(h.name), "addr", "add", `${IMDS_ADDRESS}/32`, "dev", "lo");
             fs.writeFileSync(utsPath(h.name), "");
             await run("unshare", [`--uts=${utsPath(h.name)}`, "hostname", h.name]);

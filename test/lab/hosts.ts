@@ -273,25 +273,37 @@ export async function startIsolatedHost(name: string): Promise<Docker> {
     return startDaemon(name);
 }
 
-async function setupNetwork(specs: LabHostSpec[], bridgeIp: string, hostIp: (i: number) => string) {
+/**
+ * The lab bridge in the root namespace, at `bridgeIp`/24, with the FORWARD rule that lets
+ * it talk to itself (the lab's directories first, see {@link setupLabDirs}).
+ */
+export async function setupLabBridge(bridgeIp: string): Promise<void> {
     await setupLabDirs();
-
     await ip("link", "add", BRIDGE, "type", "bridge");
     await ip("addr", "add", `${bridgeIp}/24`, "dev", BRIDGE);
     await ip("link", "set", BRIDGE, "up");
     // Once any dockerd ran in the root namespace its FORWARD policy is DROP, and with
     // br_netfilter bridged frames traverse FORWARD: let the lab bridge talk to itself.
     await run("iptables", ["-w", "-I", "FORWARD", "-i", BRIDGE, "-o", BRIDGE, "-m", "comment", "--comment", IPTABLES_COMMENT, "-j", "ACCEPT"]);
+}
 
+/**
+ * A network namespace `ns` on the lab bridge: a veth `veth` into the bridge, `eth0` inside at
+ * `address`/24, loopback up, no default route (nothing in the lab reaches beyond the bridge).
+ */
+export async function attachToLabBridge(ns: string, veth: string, address: string): Promise<void> {
+    await ip("netns", "add", ns);
+    await ip("link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns);
+    await ip("link", "set", veth, "master", BRIDGE, "up");
+    await ip("-n", ns, "addr", "add", `${address}/24`, "dev", "eth0");
+    await ip("-n", ns, "link", "set", "eth0", "up");
+    await ip("-n", ns, "link", "set", "lo", "up");
+}
+
+async function setupNetwork(specs: LabHostSpec[], bridgeIp: string, hostIp: (i: number) => string) {
+    await setupLabBridge(bridgeIp);
     for (const [i, s] of specs.entries()) {
-        const ns = hostNetns(s.name);
-        await ip("netns", "add", ns);
-        await ip("link", "add", vethName(i), "type", "veth", "peer", "name", "eth0", "netns", ns);
-        await ip("link", "set", vethName(i), "master", BRIDGE, "up");
-        await ip("-n", ns, "addr", "add", `${hostIp(i)}/24`, "dev", "eth0");
-        await ip("-n", ns, "link", "set", "eth0", "up");
-        await ip("-n", ns, "link", "set", "lo", "up");
-        // No default route: nothing in the lab can reach beyond the lab bridge.
+        await attachToLabBridge(hostNetns(s.name), vethName(i), hostIp(i));
         await setupHostDirs(s.name);
     }
 }
