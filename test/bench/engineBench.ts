@@ -9,16 +9,14 @@
 // The runs use a git worktree of the commit checked out (HEAD), not the working tree: every
 // pulumi command compiles the program anew, so an edit made while the bench runs would
 // otherwise change what is measured between (or within) runs.
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { which } from "../lab/exec";
 import { toolchainSource } from "../engine/pulumi";
 import { readResults } from "./results";
+import { checkoutHead } from "./worktree";
 import { round, Summary, summarize } from "./stats";
-
-const ROOT = path.join(__dirname, "..", "..");
 
 /** The figures of one engine-tier run (seconds), as test/engine/engine.test.ts writes them. */
 export type EngineRunFigures = Record<string, number | string>;
@@ -53,19 +51,9 @@ function runSuite(tree: string, log: (m: string) => void): Promise<{ exitCode: n
     });
 }
 
-/** A worktree of HEAD with the clone's node_modules: what the runs measure. */
-function checkoutHead(log: (m: string) => void): { tree: string; commit: string; remove: () => void } {
-    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
-    const tree = fs.mkdtempSync(path.join(os.tmpdir(), `geth-swarm-bench-${commit}-`));
-    execFileSync("git", ["worktree", "add", "--detach", tree, "HEAD"], { cwd: ROOT, stdio: "ignore" });
-    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(tree, "node_modules"));
-    log(`engine: measuring commit ${commit} in ${tree}`);
-    return { tree, commit, remove: () => execFileSync("git", ["worktree", "remove", "--force", tree], { cwd: ROOT, stdio: "ignore" }) };
-}
-
 export async function runEngineBench(opts: { runs?: number; log: (m: string) => void }): Promise<EngineBenchResult> {
     const runs: EngineBenchResult["runs"] = [];
-    const { tree, commit, remove } = checkoutHead(opts.log);
+    const { tree, commit, remove } = checkoutHead("engine", opts.log);
     const results = path.join(tree, "test", "engine", "results.json");
     try {
         for (let i = 0; i < (opts.runs ?? 3); i++) {

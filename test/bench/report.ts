@@ -1,6 +1,7 @@
 // Prints the figures of test/bench/results.json (or of the file given) as Markdown tables
 // (what BENCHMARKS.md quotes):
 //   npx tsx test/bench/report.ts [results.json]
+import type { EngineBenchResult } from "./engineBench";
 import type { GraphResults } from "./graphBench";
 import type { LabResults } from "./labBench";
 import { readResults } from "./results";
@@ -59,17 +60,28 @@ if (t) {
     out.push("");
 }
 
-const su = r.suites as SuitesResults | undefined;
-if (su) {
-    out.push("### Test suites (wall time, seconds)", "", "| command | runs | median (min–max) | passed |", "| --- | --- | --- | --- |");
-    for (const x of [su.unit, su.lab]) {
+for (const [section, title] of [["suites", "Test suites (wall time, seconds)"], ["suitesLoaded", "Test suites beside CPU-bound processes (wall time, seconds)"]] as const) {
+    const su = r[section] as SuitesResults | undefined;
+    if (!su) continue;
+    const where = [su.commit ? `commit ${su.commit}` : "", su.load ? `${su.load} CPU-bound processes beside every run` : ""].filter(Boolean).join(", ");
+    out.push(`### ${title}${where ? ` (${where})` : ""}`, "", "| command | runs | median (min–max) | passed |", "| --- | --- | --- | --- |");
+    for (const x of [su.unit, su.lab, su.engine]) {
         if (!x) continue;
-        const tests = [...new Set(x.runs.map((y) => y.tests).filter(Boolean))].join("; ");
-        const passed = x.allPassed ? `yes${tests ? `, ${tests}` : ""}` : `no (exit ${x.runs.map((y) => y.exitCode).join(", ")})`;
+        const tests = [...new Set(x.runs.map((y) => y.tests).filter(Boolean))].join("; ").replace(/\|/g, "\\|");
+        const failed = x.runs.filter((y) => y.exitCode !== 0).length;
+        const passed = x.allPassed ? `${x.runs.length} of ${x.runs.length}${tests ? `, ${tests}` : ""}` : `${x.runs.length - failed} of ${x.runs.length} (exit ${x.runs.map((y) => y.exitCode).join(", ")}; ${tests})`;
         const waited = x.runs.filter((y) => y.waitedForLab).length;
         out.push(`| \`${x.command}\` | ${x.runs.length} | ${s(x.wallSeconds)}${waited ? ` (${waited} run(s) waited for another lab)` : ""} | ${passed} |`);
     }
     if (!su.lab) out.push(`| \`npm run test:lab\` | – | not measured${su.labSkipped ? ` (${su.labSkipped})` : ""} | – |`);
     out.push("");
+}
+
+const e = r.engine as EngineBenchResult | undefined;
+if (e) {
+    const passing = e.runs.filter((x) => x.exitCode === 0).length;
+    out.push(`### The real \`pulumi up\` (engine tier, commit ${e.commit}, ${passing} of ${e.runs.length} runs passed)`, "", "| figure | seconds: median (min–max) | n |", "| --- | --- | --- |");
+    for (const [k, v] of Object.entries(e.figures)) out.push(`| ${k} | ${s(v)} | ${v.n} |`);
+    out.push("", `\`pulumi up\` to a healthy network / the lab's total for 3 hosts (${e.labTotalSeconds ?? "–"} s): **${e.upToLabRatio ?? "–"}**`, "");
 }
 process.stdout.write(out.join("\n") + "\n");

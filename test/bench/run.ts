@@ -5,7 +5,9 @@
 //   lab         time to a healthy network on the lab swarm at 3, 6 and 9 hosts, and the
 //               floor it is compared with (geth start-up + one Clique period); root, Linux
 //   throughput  a bounded burst of transfers through one node's RPC; root, Linux
-//   suites      wall time of `npm test` (x3) and of `npm run test:lab` (x1; --lab-suite-runs 0 skips it)
+//   suites      wall time of `npm test` (x3), of `npm run test:lab` (x1; --lab-suite-runs 0 skips it)
+//               and of `npm run test:engine` (--engine-suite-runs N, default 0); with --load N,
+//               N CPU-bound processes run beside each (figures in the section suitesLoaded)
 //   engine      the real `pulumi up` (the engine tier, x3): up to healthy, no-op preview, refresh,
 //               grow, destroy, and up's ratio to the lab's time for the same hosts; root, Linux
 //   chart       only redraw the chart from results.json
@@ -28,6 +30,8 @@ interface Options {
     runs?: number;
     sizes?: number[];
     labSuiteRuns?: number;
+    engineSuiteRuns?: number;
+    load?: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -35,20 +39,27 @@ function parseArgs(argv: string[]): Options {
     let runs: number | undefined;
     let sizes: number[] | undefined;
     let labSuiteRuns: number | undefined;
+    let engineSuiteRuns: number | undefined;
+    let load: number | undefined;
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         if (a === "--runs") runs = Number(argv[++i]);
         else if (a === "--lab-suite-runs") labSuiteRuns = Number(argv[++i]);
+        else if (a === "--engine-suite-runs") engineSuiteRuns = Number(argv[++i]);
+        else if (a === "--load") load = Number(argv[++i]);
         else if (a === "--sizes") sizes = argv[++i].split(",").map(Number);
         else if ((PARTS as readonly string[]).includes(a)) parts.push(a as Part);
         else if (a === "-h" || a === "--help") {
-            process.stdout.write(`usage: npm run bench [-- ${PARTS.join("|")} ...] [--runs N] [--sizes a,b,c] [--lab-suite-runs N]\n`);
+            process.stdout.write(`usage: npm run bench [-- ${PARTS.join("|")} ...] [--runs N] [--sizes a,b,c] [--lab-suite-runs N] [--engine-suite-runs N] [--load N]\n`);
             process.exit(0);
         } else throw new Error(`unknown argument ${a}; parts are ${PARTS.join(", ")}`);
     }
     if (runs !== undefined && (!Number.isInteger(runs) || runs < 1)) throw new Error("--runs takes a positive integer");
+    for (const [flag, v] of [["--lab-suite-runs", labSuiteRuns], ["--engine-suite-runs", engineSuiteRuns], ["--load", load]] as const) {
+        if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new Error(`${flag} takes a non-negative integer`);
+    }
     if (sizes && sizes.some((n) => !Number.isInteger(n))) throw new Error("--sizes takes integers, e.g. 3,30,100");
-    return { parts: parts.length ? parts : ["graph", "lab", "throughput", "suites", "engine", "chart"], runs, sizes, labSuiteRuns };
+    return { parts: parts.length ? parts : ["graph", "lab", "throughput", "suites", "engine", "chart"], runs, sizes, labSuiteRuns, engineSuiteRuns, load };
 }
 
 async function main(): Promise<void> {
@@ -79,7 +90,8 @@ async function main(): Promise<void> {
             }
             case "suites": {
                 const { runSuitesBench } = await import("./suites");
-                writeSection("suites", await runSuitesBench({ runs: o.runs, labRuns: o.labSuiteRuns, log }));
+                const r = await runSuitesBench({ runs: o.runs, labRuns: o.labSuiteRuns, engineRuns: o.engineSuiteRuns, load: o.load, log });
+                writeSection(o.load ? "suitesLoaded" : "suites", r);
                 break;
             }
             case "engine": {
