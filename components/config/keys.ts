@@ -52,7 +52,9 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
 
     // --- images --------------------------------------------------------------------------
     { key: "gethImage", type: "string", default: "ethereum/client-go:v1.13.15", target: "both",
-      description: "Image of the geth nodes and signers (entrypoint `geth`, with `/bin/sh`). v1.13.15 is the last geth that seals Clique." },
+      description: "Image of the geth nodes and signers (entrypoint `geth`, with `/bin/sh`). v1.13.15 is the last geth that seals Clique. Its tag must name geth v1.10 to v1.13 (e.g. `v1.13.15`, `v1.13.15-amd64`, optionally followed by `@sha256:...`) unless `gethImageCheck` is `off`." },
+    { key: "gethImageCheck", type: "string", default: "tag", target: "both",
+      description: "How `gethImage` is checked before anything is deployed: `tag` (its tag must name geth v1.10 to v1.13; v1.14 and later cannot seal Clique, and `latest`, `stable`, other tags and digest-only references say no version) or `off` (you vouch that your image seals Clique, e.g. your own build of v1.13)." },
     { key: "toolsImage", type: "string", default: "ethereum/client-go:alltools-v1.13.15", target: "both",
       description: "Image that provides the `bootnode` program." },
     { key: "visualizer", type: "boolean", default: true, target: "both",
@@ -90,9 +92,11 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
     { key: "allowPublicRpc", type: "boolean", default: false, target: "aws",
       description: "Allow `0.0.0.0/0` or `::/0` in `rpcCidrs`." },
     { key: "adminCidrs", type: "array", items: "string", default: [], target: "aws",
-      description: "Operator CIDRs allowed to reach the Docker API (2376, TLS), SSH (22) and the visualizer. Required on AWS, e.g. your address as `203.0.113.7/32`." },
+      description: "Operator CIDRs allowed to reach the Docker API (2376, TLS), SSH (22) and the visualizer. Required on AWS: your own address as `<ip>/32` (`curl -s https://checkip.amazonaws.com`). Documentation ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32) are refused here and in `rpcCidrs` and `p2pCidrs`." },
     { key: "p2pCidrs", type: "array", items: "string", default: [], target: "aws",
-      description: "CIDRs of outside peers allowed to reach the p2p ports (geth and bootnode)." },
+      description: "CIDRs of outside peers allowed to reach the p2p ports (geth and bootnode). `0.0.0.0/0`, `::/0` (any prefix length 0) need `allowOpenP2p`." },
+    { key: "allowOpenP2p", type: "boolean", default: false, target: "aws",
+      description: "Allow a prefix length of 0 (`0.0.0.0/0`, `::/0`) in `p2pCidrs`: every geth and the bootnode would then take connections and discovery traffic from the whole internet." },
     { key: "encryptedOverlay", type: "boolean", default: true, target: "both",
       description: "Encrypt the stacks' overlay network (IPsec ESP between hosts; the AWS firewall then opens IP protocol 50 between hosts)." },
 
@@ -162,7 +166,7 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
 
     // --- readiness -----------------------------------------------------------------------
     { key: "readinessTimeoutSeconds", type: "integer", default: 600, target: "both",
-      description: "How long `pulumi up` waits for hosts to join, the bootnode to answer and the chain to advance before failing." },
+      description: "How long `pulumi up` waits for hosts to join, the bootnode to answer and the chain to advance before failing (30..3600). It must be at least 2 × `blockPeriod` + 30: the chain check has to see a new block on every node." },
 ];
 
 /** Look up a key's spec by name. */

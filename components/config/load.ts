@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "./keys";
-import { RawConfig, resolveConfig } from "./resolve";
+import { RawConfig, resolveStackConfig } from "./resolve";
 import { GethSwarmConfig } from "./types";
 
 /**
@@ -18,8 +18,9 @@ export function rawStackConfig(): RawConfig {
 
 /**
  * Read and validate the running stack's config. Throws a `ConfigError` listing every
- * problem before any resource is created.
+ * problem before any resource is created, keys of ours under a misspelled namespace
+ * (`gethswarm:minerCount`) among them.
  */
 export function loadConfig(): GethSwarmConfig {
-    return resolveConfig(rawStackConfig());
+    return resolveStackConfig(pulumi.runtime.allConfig());
 }

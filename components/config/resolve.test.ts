@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { CONFIG_KEYS, ConfigError, LABELS, resolveConfig, type RawConfig } from "./index";
+import {
+    CONFIG_KEYS, ConfigError, documentationRange, gethImageTagProblem, imageTag, keySpec, LABELS, minReadinessSeconds, misspelledNamespaceProblems,
+    resolveConfig, resolveStackConfig, type RawConfig,
+} from "./index";
 
 /** Resolve and return the ConfigError it throws (fails the test if it does not throw one). */
 function problemsOf(raw: RawConfig): ConfigError {
@@ -12,7 +15,8 @@ function problemsOf(raw: RawConfig): ConfigError {
     throw new Error(`expected a ConfigError for ${JSON.stringify(raw)}`);
 }
 
-const aws = { target: "aws", adminCidrs: ["203.0.113.7/32"] };
+/** An operator address outside the documentation ranges, which are refused. */
+const aws = { target: "aws", adminCidrs: ["10.8.0.7/32"] };
 
 describe("resolveConfig defaults", () => {
     it("gives the reference scenario with no settings", () => {
@@ -35,6 +39,7 @@ describe("resolveConfig defaults", () => {
         expect(c.hosts[2].signerIndex).toBe(0);
         expect(c.aws).toMatchObject({ vpcCidr: "10.0.0.0/16", zoneCount: 3, natStrategy: "none", privateSubnets: false, rootVolumeSizeGb: 30 });
         expect(c.encryptedOverlay).toBe(true);
+        expect(c.images.geth).toBe("ethereum/client-go:v1.13.15");
         expect(c.local).toEqual({ dindImage: "docker:27.5.1-dind", dindPrivileges: "privileged", preloadImages: false, apiPort: 12375, rpcBasePort: 18545, wsBasePort: 19545 });
         expect(resolveConfig({ dindPrivileges: "capabilities" }).local.dindPrivileges).toBe("capabilities");
         // Browser access and WebSocket: closed by default; geth's own vhost default.
@@ -60,13 +65,13 @@ describe("resolveConfig defaults", () => {
 
     it("parses values as `pulumi config` stores them (strings, JSON lists)", () => {
         const c = resolveConfig({
-            target: "aws", chainId: "999", blockPeriod: "2", visualizer: "false",
-            adminCidrs: '["198.51.100.0/24"]', rpcApis: '["eth","net"]', workerCount: "3", managerCount: "3",
+            target: "aws", chainId: "999", blockPeriod: "2", visualizer: "true",
+            adminCidrs: '["10.8.0.0/24"]', rpcApis: '["eth","net"]', workerCount: "3", managerCount: "3",
         });
         expect(c.chain.chainId).toBe(999);
         expect(c.chain.blockPeriod).toBe(2);
-        expect(c.visualizer).toBe(false);
-        expect(c.adminCidrs).toEqual(["198.51.100.0/24"]);
+        expect(c.visualizer).toBe(true);
+        expect(c.adminCidrs).toEqual(["10.8.0.0/24"]);
         expect(c.rpc.apis).toEqual(["eth", "net"]);
         expect(c.hosts.map((h) => h.name)).toEqual([
             "manager", "manager-2", "manager-3", "worker", "worker-2", "worker-3", "miner-worker",
@@ -178,7 +183,7 @@ const BAD: Array<[string, RawConfig, string, RegExp]> = [
     ["RPC port out of range", { rpcPort: 70000 }, "rpcPort", /1 to 65535/],
     ["p2p port zero", { p2pPort: 0 }, "p2pPort", /1 to 65535/],
     ["bootnode port collides with p2p", { bootnodePort: 30303 }, "bootnodePort", /collides with p2pPort/],
-    ["visualizer port collides with RPC", { visualizerPort: 8545 }, "visualizerPort", /collides with rpcPort/],
+    ["visualizer port collides with RPC", { visualizer: true, visualizerPort: 8545 }, "visualizerPort", /collides with rpcPort/],
     ["target unknown", { target: "gcp" }, "target", /`local` or `aws`/],
     ["NAT strategy unknown", { natStrategy: "double" }, "natStrategy", /none.*single.*perZone/],
     ["NAT without private subnets", { natStrategy: "single" }, "natStrategy", /privateSubnets/],
@@ -193,9 +198,42 @@ const BAD: Array<[string, RawConfig, string, RegExp]> = [
     ["WebSocket port collides with RPC", { wsRpc: true, wsPort: 8545 }, "wsPort", /collides with rpcPort/],
     ["local WebSocket base port out of range", { localWsBasePort: 70000 }, "localWsBasePort", /1 to 65535/],
     ["boolean not a boolean", { visualizer: "yes" }, "visualizer", /true or false/],
-    ["list not a list", { adminCidrs: "203.0.113.7/32" }, "adminCidrs", /list of strings/],
+    ["list not a list", { adminCidrs: "10.8.0.7/32" }, "adminCidrs", /list of strings/],
     ["unknown key (typo)", { chainid: 5 }, "chainid", /did you mean chainId/],
     ["readiness timeout too short", { readinessTimeoutSeconds: 5 }, "readinessTimeoutSeconds", /30 to 3600/],
+    // p2p open to the world needs its opt-in (the opt-in for RPC does not cover it)
+    ["p2p open to the world without opt-in", { ...aws, p2pCidrs: ["0.0.0.0/0"] }, "p2pCidrs", /whole internet.*set allowOpenP2p to true/],
+    ["p2p open to the world over IPv6 without opt-in", { ...aws, p2pCidrs: ["::/0"] }, "p2pCidrs", /whole internet.*allowOpenP2p/],
+    ["p2p prefix length 0 on another address", { ...aws, p2pCidrs: ["10.0.0.0/0"] }, "p2pCidrs", /whole internet.*allowOpenP2p/],
+    ["p2p open with the RPC opt-in only", { ...aws, p2pCidrs: ["0.0.0.0/0"], allowPublicRpc: true }, "p2pCidrs", /allowOpenP2p/],
+    ["allowOpenP2p not a boolean", { allowOpenP2p: "yes" }, "allowOpenP2p", /true or false/],
+    // documentation address ranges in the access lists
+    ["admin CIDR the Pulumi.dev.yaml placeholder", { ...aws, adminCidrs: ["203.0.113.7/32"] }, "adminCidrs", /203\.0\.113\.0\/24.*reserved for documentation.*your own public address.*curl -s https:\/\/checkip\.amazonaws\.com/],
+    ["admin CIDR TEST-NET-1", { ...aws, adminCidrs: ["192.0.2.0/24"] }, "adminCidrs", /192\.0\.2\.0\/24.*documentation.*checkip/],
+    ["admin CIDR TEST-NET-2 inside a real one's list", { ...aws, adminCidrs: ["10.8.0.7/32", "198.51.100.0/25"] }, "adminCidrs", /198\.51\.100\.0\/24.*documentation/],
+    ["admin CIDR IPv6 documentation", { ...aws, adminCidrs: ["2001:db8::/64"] }, "adminCidrs", /2001:db8::\/32.*documentation.*checkip/],
+    ["admin CIDR IPv4-mapped documentation address", { ...aws, adminCidrs: ["::ffff:203.0.113.7/128"] }, "adminCidrs", /203\.0\.113\.0\/24.*documentation/],
+    ["RPC CIDR documentation", { ...aws, rpcCidrs: ["198.51.100.0/24"] }, "rpcCidrs", /198\.51\.100\.0\/24.*documentation.*checkip/],
+    ["RPC CIDR documentation, IPv6", { ...aws, rpcCidrs: ["2001:db8:1::/48"] }, "rpcCidrs", /2001:db8::\/32.*documentation/],
+    ["p2p CIDR documentation", { ...aws, p2pCidrs: ["192.0.2.0/24"] }, "p2pCidrs", /192\.0\.2\.0\/24.*documentation.*checkip/],
+    // geth images that cannot seal Clique, or whose tag does not say
+    ["geth v1.14", { gethImage: "ethereum/client-go:v1.14.3" }, "gethImage", /geth 1\.14, which cannot seal Clique.*v1\.13\.15.*gethImageCheck to off/],
+    ["geth v1.15 with an arch suffix", { gethImage: "ethereum/client-go:v1.15.0-amd64" }, "gethImage", /geth 1\.15, which cannot seal Clique.*gethImageCheck to off/],
+    ["geth v1.14 pinned by tag and digest", { gethImage: `ethereum/client-go:v1.14.0@sha256:${"a".repeat(64)}` }, "gethImage", /geth 1\.14, which cannot seal Clique/],
+    ["geth v2", { gethImage: "ethereum/client-go:v2.0.0" }, "gethImage", /geth 2\.0, which cannot seal Clique/],
+    ["geth latest", { gethImage: "ethereum/client-go:latest" }, "gethImage", /tag latest, which names no geth version.*ethereum\/client-go:v1\.13\.15.*gethImageCheck to off/],
+    ["geth stable", { gethImage: "ethereum/client-go:stable" }, "gethImage", /tag stable, which names no geth version.*gethImageCheck to off/],
+    ["geth without a tag", { gethImage: "ethereum/client-go" }, "gethImage", /no tag, so Docker pulls `latest`.*gethImageCheck to off/],
+    ["geth on a registry port without a tag", { gethImage: "registry.local:5000/geth" }, "gethImage", /no tag/],
+    ["geth by digest only", { gethImage: `ethereum/client-go@sha256:${"b".repeat(64)}` }, "gethImage", /pinned by digest only.*:v1\.13\.15@sha256:.*gethImageCheck to off/],
+    ["geth alltools tag as the node image", { gethImage: "ethereum/client-go:alltools-v1.13.15" }, "gethImage", /tag alltools-v1\.13\.15, which names no geth version/],
+    ["geth older than v1.10", { gethImage: "ethereum/client-go:v1.9.25" }, "gethImage", /geth 1\.9, older than the v1\.10 to v1\.13/],
+    ["geth image check unknown", { gethImageCheck: "none" }, "gethImageCheck", /`tag`.*or `off`/],
+    // a block period the readiness wait cannot see advance
+    ["block period too long for the readiness timeout", { blockPeriod: 30, readinessTimeoutSeconds: 60 }, "blockPeriod",
+        /too long for readinessTimeoutSeconds \(60\).*2 block periods plus 30 s.*\(90 s\).*readinessTimeoutSeconds to at least 90.*blockPeriod to at most 15/],
+    ["block period just too long for the default timeout", { blockPeriod: 286 }, "blockPeriod", /readinessTimeoutSeconds \(600\).*at least 602.*at most 285/],
+    ["one-second blocks with a readiness timeout of 30", { blockPeriod: 1, readinessTimeoutSeconds: 31 }, "blockPeriod", /at least 32.*at most 0/],
 ];
 
 describe("resolveConfig rejects bad input before any resource exists", () => {
@@ -216,8 +254,143 @@ describe("resolveConfig rejects bad input before any resource exists", () => {
         expect(err.message).toMatch(/^geth-swarm config has 5 problems:/);
     });
 
+    it("refuses Pulumi.dev.yaml's placeholder operator address, and takes a real one", () => {
+        const err = problemsOf({ target: "aws", adminCidrs: ["203.0.113.7/32"] });
+        expect(err.problems.map((p) => p.key)).toEqual(["adminCidrs"]);
+        expect(err.message).toContain('geth-swarm:adminCidrs = "203.0.113.7/32": is in 203.0.113.0/24, an address range reserved for documentation');
+        expect(err.message).toContain("curl -s https://checkip.amazonaws.com");
+        expect(resolveConfig({ target: "aws", adminCidrs: ["81.2.69.142/32"] }).adminCidrs).toEqual(["81.2.69.142/32"]);
+    });
+
     it("gives the same config when every default is written out explicitly", () => {
         const explicit = Object.fromEntries(CONFIG_KEYS.map((k) => [k.key, k.default]));
         expect(resolveConfig(explicit)).toEqual(resolveConfig({}));
+    });
+});
+
+describe("access lists: prefix length 0 and documentation ranges", () => {
+    it("accepts p2p open to the world with allowOpenP2p, and real networks next to the documentation ranges", () => {
+        expect(resolveConfig({ ...aws, p2pCidrs: ["0.0.0.0/0", "::/0"], allowOpenP2p: true }).p2pCidrs).toHaveLength(2);
+        expect(resolveConfig({ ...aws, p2pCidrs: ["0.0.0.0/0"], allowOpenP2p: "true" }).p2pCidrs).toEqual(["0.0.0.0/0"]);
+        const c = resolveConfig({
+            ...aws, adminCidrs: ["192.0.3.7/32", "2001:db9::/32"], rpcCidrs: ["198.51.101.0/24", "203.0.112.0/24"], p2pCidrs: ["192.0.0.0/8"],
+        });
+        expect(c.adminCidrs).toHaveLength(2);
+        expect(c.adminCidrs[0]).toBe("192.0.3.7/32");
+        expect(c.rpc.cidrs).toEqual(["198.51.101.0/24", "203.0.112.0/24"]);
+        expect(c.p2pCidrs).toEqual(["192.0.0.0/8"]);
+    });
+
+    it.each([
+        ["192.0.2.1/32", "192.0.2.0/24"], ["198.51.100.0/24", "198.51.100.0/24"], ["203.0.113.128/25", "203.0.113.0/24"],
+        ["2001:db8::/32", "2001:db8::/32"], ["2001:db8:ffff::1/128", "2001:db8::/32"], ["::ffff:192.0.2.9/128", "192.0.2.0/24"],
+        ["192.0.2.0/23", undefined], ["203.0.0.0/16", undefined], ["2001:db8::/31", undefined], ["10.0.0.0/8", undefined], ["203.0.114.1/32", undefined],
+    ])("%s lies in the documentation range %s", (cidr, range) => {
+        expect(documentationRange(cidr)).toBe(range);
+    });
+});
+
+describe("gethImage: a geth that seals Clique", () => {
+    it.each([
+        "ethereum/client-go:v1.13.15", "ethereum/client-go:v1.13.15-amd64", "ethereum/client-go:v1.10.0", "ethereum/client-go:v1.12.2",
+        "ethereum/client-go:1.13.15", "ethereum/client-go:v1.13", "ethereum/client-go:release-1.13",
+        `ethereum/client-go:v1.13.15@sha256:${"c".repeat(64)}`, "registry.local:5000/team/geth:v1.13.15", "ghcr.io/me/geth:v1.11.6-unstable",
+    ])("accepts %s", (image) => {
+        expect(gethImageTagProblem(image)).toBeUndefined();
+        expect(resolveConfig({ gethImage: image }).images.geth).toBe(image);
+    });
+
+    it("takes any image when the user vouches for it (gethImageCheck off)", () => {
+        for (const image of ["ethereum/client-go:latest", "ethereum/client-go:v1.14.3", `me/geth@sha256:${"d".repeat(64)}`]) {
+            expect(resolveConfig({ gethImage: image, gethImageCheck: "off" }).images.geth).toBe(image);
+        }
+        expect(keySpec("gethImageCheck")?.default).toBe("tag");
+    });
+
+    it.each([
+        ["ethereum/client-go:v1.13.15", "v1.13.15"], [`ethereum/client-go:v1.14.0@sha256:${"e".repeat(64)}`, "v1.14.0"],
+        [`ethereum/client-go@sha256:${"e".repeat(64)}`, undefined], ["registry.local:5000/geth", undefined], ["registry.local:5000/geth:v1.13", "v1.13"],
+        ["geth", undefined],
+    ])("reads the tag of %s as %s", (image, tag) => {
+        expect(imageTag(image)).toBe(tag);
+    });
+
+    it("does not check toolsImage's tag (alltools-v1.13.15 is its default)", () => {
+        expect(resolveConfig({ toolsImage: "ethereum/client-go:alltools-v1.14.0" }).images.tools).toBe("ethereum/client-go:alltools-v1.14.0");
+    });
+});
+
+describe("blockPeriod and readinessTimeoutSeconds", () => {
+    it("needs two block periods plus 30 s of readiness", () => {
+        expect(minReadinessSeconds(5)).toBe(40);
+        expect(resolveConfig({}).readinessTimeoutSeconds).toBeGreaterThanOrEqual(minReadinessSeconds(resolveConfig({}).chain.blockPeriod));
+    });
+
+    it.each([
+        [1, 32], [5, 40], [15, 60], [30, 90], [285, 600], [1785, 3600],
+    ])("accepts block period %i with a readiness timeout of %i s", (blockPeriod, readinessTimeoutSeconds) => {
+        const c = resolveConfig({ blockPeriod, readinessTimeoutSeconds });
+        expect([c.chain.blockPeriod, c.readinessTimeoutSeconds]).toEqual([blockPeriod, readinessTimeoutSeconds]);
+    });
+
+    it("reports one problem when the timeout is out of range, not a second one about the period", () => {
+        const err = problemsOf({ blockPeriod: 30, readinessTimeoutSeconds: 10 });
+        expect(err.problems.map((p) => p.key)).toEqual(["readinessTimeoutSeconds"]);
+    });
+});
+
+describe("keys of ours under a misspelled namespace", () => {
+    const GOOD = { "geth-swarm:target": "local", "aws:region": "eu-west-1" };
+
+    it.each([
+        ["gethswarm:minerCount", "geth-swarm:minerCount"],
+        ["geth_swarm:minerCount", "geth-swarm:minerCount"],
+        ["gethSwarm:minerCount", "geth-swarm:minerCount"],
+        ["Geth-Swarm:blockPeriod", "geth-swarm:blockPeriod"],
+        ["geth.swarm:minercount", "geth-swarm:minerCount"],
+        ["geth--swarm:adminCidrs", "geth-swarm:adminCidrs"],
+    ])("reports %s with the spelling %s", (key, correct) => {
+        const problems = misspelledNamespaceProblems({ ...GOOD, [key]: "3" });
+        expect(problems).toHaveLength(1);
+        expect(problems[0].key).toBe(key);
+        expect(problems[0].value).toBe("3");
+        expect(problems[0].message).toContain(`write it as ${correct}`);
+        expect(problems[0].message).toContain(`pulumi config set ${correct} <value>`);
+        // In the program's one error, the line names the key as written.
+        const err = (() => {
+            try {
+                resolveStackConfig({ ...GOOD, [key]: "3" });
+            } catch (e) {
+                return e as ConfigError;
+            }
+            throw new Error("no ConfigError");
+        })();
+        expect(err).toBeInstanceOf(ConfigError);
+        expect(err.message).toContain(`  - ${key} = "3": is not read: the namespace is geth-swarm, so write it as ${correct}`);
+    });
+
+    it.each([
+        ["geth-swarm:minerCount", "ours, spelled right"],
+        ["aws:region", "another project's namespace"],
+        ["gethswarm:notOurs", "a key that is not ours"],
+        ["geth-swarmer:minerCount", "a namespace that is not ours"],
+        ["swarm:minerCount", "a namespace that is not ours"],
+        ["minerCount", "no namespace"],
+    ])("leaves %s alone (%s)", (key) => {
+        expect(misspelledNamespaceProblems({ [key]: "3" })).toEqual([]);
+    });
+
+    it("resolves the project's keys of the whole map, and lists misspelled ones with the other problems in ONE error", () => {
+        const c = resolveStackConfig({ "geth-swarm:minerCount": "3", "aws:region": "eu-west-1", "random:seed": "x" });
+        expect(c.chain.signerCount).toBe(3);
+        let err: ConfigError | undefined;
+        try {
+            resolveStackConfig({ "geth-swarm:target": "aws", "gethswarm:adminCidrs": '["10.8.0.7/32"]', "geth-swarm:chainId": "1" });
+        } catch (e) {
+            err = e as ConfigError;
+        }
+        expect(err).toBeInstanceOf(ConfigError);
+        expect(err!.problems.map((p) => p.key)).toEqual(["gethswarm:adminCidrs", "chainId", "adminCidrs"]);
+        expect(err!.message).toMatch(/^geth-swarm config has 3 problems:\n  - gethswarm:adminCidrs = .*write it as geth-swarm:adminCidrs/);
     });
 });

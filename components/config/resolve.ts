@@ -5,7 +5,10 @@ import { DindPrivileges, GethSwarmConfig, HostPlan, LABELS, NatStrategy, Target 
 
 /** One problem with one config key. */
 export interface ConfigProblem {
-    /** Key without namespace, e.g. `chainId`. */
+    /**
+     * Key without namespace, e.g. `chainId`; a key outside the project's namespace (a
+     * misspelled namespace such as `gethswarm:minerCount`) with its namespace.
+     */
     readonly key: string;
     /** The offending value as the user wrote it. */
     readonly value: unknown;
@@ -21,7 +24,7 @@ export class ConfigError extends Error {
     constructor(readonly problems: readonly ConfigProblem[]) {
         super(
             `geth-swarm config has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n` +
-                problems.map((p) => `  - ${PROJECT}:${p.key} = ${show(p.value)}: ${p.message}`).join("\n"),
+                problems.map((p) => `  - ${p.key.includes(":") ? p.key : `${PROJECT}:${p.key}`} = ${show(p.value)}: ${p.message}`).join("\n"),
         );
         this.name = "ConfigError";
     }
@@ -54,6 +57,73 @@ const TARGETS: readonly Target[] = ["local", "aws"];
 const DIND_PRIVILEGES: readonly DindPrivileges[] = ["privileged", "capabilities"];
 const HOSTNAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const LABEL_KEY_RE = /^[a-zA-Z0-9]([a-zA-Z0-9._-]{0,62}[a-zA-Z0-9])?$/;
+
+/** How `gethImage` is checked: by its tag, or not at all (the user vouches for the image). */
+export type GethImageCheck = "tag" | "off";
+const GETH_IMAGE_CHECKS: readonly GethImageCheck[] = ["tag", "off"];
+
+/** The geth releases that seal Clique: v1.10 to v1.13 (v1.14 removed Clique sealing). */
+export const CLIQUE_GETH_MINORS = { min: 10, max: 13 } as const;
+
+/**
+ * The tag of an image reference (`repo[:tag][@digest]`), or undefined when it has none.
+ * A `:` before the last `/` belongs to a registry's port (`registry:5000/geth`).
+ */
+export function imageTag(image: string): string | undefined {
+    const name = image.split("@")[0];
+    const colon = name.lastIndexOf(":");
+    return colon > name.lastIndexOf("/") ? name.slice(colon + 1) : undefined;
+}
+
+/**
+ * Why a `gethImage` cannot be shown to seal Clique from its tag, or undefined when its tag
+ * names geth v1.10 to v1.13 (`v1.13.15`, `1.13.15`, `v1.13.15-amd64`, `v1.13`, `release-1.13`;
+ * a digest may follow the tag).
+ */
+export function gethImageTagProblem(image: string): string | undefined {
+    const tag = imageTag(image);
+    const vouch = "or set gethImageCheck to off if you vouch that your image seals Clique.";
+    const pin = "pin a geth version that seals Clique, e.g. ethereum/client-go:v1.13.15 (a digest may follow the tag: ...:v1.13.15@sha256:<digest>),";
+    if (tag === undefined) {
+        return image.includes("@")
+            ? `is pinned by digest only: no tag says which geth it holds, and geth v1.14 and later cannot seal Clique; ${pin} ${vouch}`
+            : `has no tag, so Docker pulls \`latest\`: a geth of v1.14 or later, which cannot seal Clique; ${pin} ${vouch}`;
+    }
+    const m = /^(?:v|release-)?(\d+)\.(\d+)(?:\.\d+)?(?:-[A-Za-z0-9._-]+)?$/.exec(tag);
+    if (!m) return `has the tag ${tag}, which names no geth version, so nothing shows it can seal Clique (geth v1.14 and later cannot; \`latest\` and \`stable\` are such releases); ${pin} ${vouch}`;
+    const [major, minor] = [Number(m[1]), Number(m[2])];
+    if (major > 1 || (major === 1 && minor > CLIQUE_GETH_MINORS.max)) {
+        return `names geth ${major}.${minor}, which cannot seal Clique (geth removed Clique sealing in v1.14, so the chain would never make a block); use ethereum/client-go:v1.13.15, ${vouch}`;
+    }
+    if (major < 1 || minor < CLIQUE_GETH_MINORS.min) {
+        return `names geth ${major}.${minor}, older than the v1.10 to v1.13 this project runs (its flags and start script are v1.13's); use ethereum/client-go:v1.13.15, ${vouch}`;
+    }
+    return undefined;
+}
+
+/**
+ * What `readinessTimeoutSeconds` must leave, beside the blocks, for the rest of the chain
+ * check: the geth services to roll out and start, import the genesis and find a peer (the
+ * lab measured a first peer 4.6-11.2 s after the nodes stack was deployed), and the check's
+ * own backoff (up to 5 s between two readings of a node). 30 s is also the key's floor.
+ */
+export const READINESS_MARGIN_SECONDS = 30;
+
+/**
+ * The shortest `readinessTimeoutSeconds` that can see a chain of this block period advance.
+ * The check reads each node's head and waits for a later, higher one: a first reading just
+ * after a block sees the next one a full period later; a second period covers a late block
+ * (a signer that misses its turn, which another signer then takes after the period plus a
+ * random delay of up to 500 ms × (signers / 2 + 1)). Plus {@link READINESS_MARGIN_SECONDS}.
+ */
+export function minReadinessSeconds(blockPeriod: number): number {
+    return 2 * blockPeriod + READINESS_MARGIN_SECONDS;
+}
+
+/** The longest block period a readiness timeout can see advance (at least 0). */
+function maxObservableBlockPeriod(readinessSeconds: number): number {
+    return Math.max(0, Math.floor((readinessSeconds - READINESS_MARGIN_SECONDS) / 2));
+}
 
 /** Raw values, by key without namespace: typed values (tests, programs) or strings (`pulumi config`). */
 export type RawConfig = Readonly<Record<string, unknown>>;
@@ -101,12 +171,42 @@ function coerce(spec: ConfigKeySpec, raw: unknown, c: Collector): unknown {
     }
 }
 
+/** How to find the address to put in a CIDR list. */
+export const OWN_ADDRESS_HINT = "your own public address as <ip>/32 (`curl -s https://checkip.amazonaws.com` prints it)";
+
+/**
+ * Address ranges reserved for documentation (RFC 5737, RFC 3849): no host has such an
+ * address, so a rule that allows one only ever allows nobody, and a value copied from an
+ * example (this project's `Pulumi.dev.yaml` placeholder among them) would deploy a stack
+ * no operator can reach.
+ */
+export const DOCUMENTATION_RANGES: readonly string[] = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"];
+
+/** The documentation range (see {@link DOCUMENTATION_RANGES}) that holds the whole CIDR, if any. */
+export function documentationRange(cidr: string): string | undefined {
+    let [addr, prefix] = ipaddr.parseCIDR(cidr);
+    // An IPv4-mapped IPv6 CIDR (::ffff:203.0.113.7/128) is the IPv4 one.
+    if (addr.kind() === "ipv6" && (addr as ipaddr.IPv6).isIPv4MappedAddress() && prefix >= 96) {
+        addr = (addr as ipaddr.IPv6).toIPv4Address();
+        prefix -= 96;
+    }
+    return DOCUMENTATION_RANGES.find((range) => {
+        const [net, len] = ipaddr.parseCIDR(range);
+        return net.kind() === addr.kind() && prefix >= len && addr.match(net, len);
+    });
+}
+
 /** Validate a CIDR list; returns the canonical ones. */
 function checkCidrs(key: string, list: readonly string[] | undefined, c: Collector, opts: { allowAny: boolean; anyFix: string }): string[] {
     const out: string[] = [];
     for (const cidr of list ?? []) {
         if (!ipaddr.isValidCIDR(cidr)) {
-            c.add(key, cidr, "is not a CIDR; write an address and a prefix length, e.g. 203.0.113.7/32.");
+            c.add(key, cidr, `is not a CIDR; write an address and a prefix length, e.g. ${OWN_ADDRESS_HINT}.`);
+            continue;
+        }
+        const docRange = documentationRange(cidr);
+        if (docRange !== undefined) {
+            c.add(key, cidr, `is in ${docRange}, an address range reserved for documentation that no real host has (an example value, not yours); put ${OWN_ADDRESS_HINT}, or the network of the clients you mean.`);
             continue;
         }
         const [addr, prefix] = ipaddr.parseCIDR(cidr);
@@ -222,9 +322,22 @@ export function resolveConfig(raw: RawConfig): GethSwarmConfig {
     }
 
     // --- images ----------------------------------------------------------------------------
+    const badImages = new Set<string>();
     for (const k of ["gethImage", "toolsImage", "visualizerImage", "dindImage"]) {
         const img = s(k);
-        if (img !== undefined && (img.trim() === "" || /\s/.test(img))) c.add(k, img, "must be an image reference such as ethereum/client-go:v1.13.15.");
+        if (img !== undefined && (img.trim() === "" || /\s/.test(img))) {
+            c.add(k, img, "must be an image reference such as ethereum/client-go:v1.13.15.");
+            badImages.add(k);
+        }
+    }
+    const gethImageCheck = s("gethImageCheck");
+    if (gethImageCheck !== undefined && !GETH_IMAGE_CHECKS.includes(gethImageCheck as GethImageCheck)) {
+        c.add("gethImageCheck", gethImageCheck, "must be `tag` (the gethImage tag must name geth v1.10 to v1.13) or `off` (you vouch that your image seals Clique).");
+    }
+    const gethImage = s("gethImage");
+    if (gethImage !== undefined && !badImages.has("gethImage") && gethImageCheck === "tag") {
+        const problem = gethImageTagProblem(gethImage);
+        if (problem) c.add("gethImage", gethImage, problem);
     }
 
     const dindPrivileges = s("dindPrivileges") as DindPrivileges | undefined;
@@ -263,9 +376,12 @@ export function resolveConfig(raw: RawConfig): GethSwarmConfig {
     });
     const adminCidrs = checkCidrs("adminCidrs", a("adminCidrs"), c, {
         allowAny: false,
-        anyFix: "The Docker API and SSH must not be open to everyone; use your own address, e.g. 203.0.113.7/32.",
+        anyFix: `The Docker API and SSH must not be open to everyone; put ${OWN_ADDRESS_HINT}.`,
     });
-    const p2pCidrs = checkCidrs("p2pCidrs", a("p2pCidrs"), c, { allowAny: true, anyFix: "" });
+    const p2pCidrs = checkCidrs("p2pCidrs", a("p2pCidrs"), c, {
+        allowAny: b("allowOpenP2p") === true,
+        anyFix: "Every geth and the bootnode would take connections and discovery traffic from anyone; list the networks of the peers you expect, or set allowOpenP2p to true if you really mean it.",
+    });
     const corsDomains = a("rpcCorsDomains") ?? [];
     for (const origin of corsDomains) {
         if (origin === "*") {
@@ -285,7 +401,7 @@ export function resolveConfig(raw: RawConfig): GethSwarmConfig {
         c.add("devAccount", devAccountRaw, "must be `auto` (on for the local target, off on AWS), `on` or `off`.");
     }
     if (target === "aws" && (a("adminCidrs") ?? []).length === 0) {
-        c.add("adminCidrs", [], "is empty, so nothing could reach the manager's Docker API to deploy the stacks; set your address, e.g. `pulumi config set --path 'adminCidrs[0]' 203.0.113.7/32`.");
+        c.add("adminCidrs", [], "is empty, so nothing could reach the manager's Docker API to deploy the stacks; set your own address: `pulumi config set --path 'adminCidrs[0]' \"$(curl -s https://checkip.amazonaws.com)/32\"`.");
     }
 
     // --- AWS network -----------------------------------------------------------------------
@@ -412,6 +528,15 @@ export function resolveConfig(raw: RawConfig): GethSwarmConfig {
 
     const readiness = n("readinessTimeoutSeconds");
     if (readiness !== undefined && (readiness < 30 || readiness > 3600)) c.add("readinessTimeoutSeconds", readiness, "must be from 30 to 3600 seconds.");
+    else if (readiness !== undefined && blockPeriod !== undefined && blockPeriod >= 1) {
+        const needed = minReadinessSeconds(blockPeriod);
+        if (readiness < needed) {
+            c.add("blockPeriod", blockPeriod,
+                `is too long for readinessTimeoutSeconds (${readiness}): pulumi up calls the chain ready only once every node's head has advanced, which can take ` +
+                `2 block periods plus ${READINESS_MARGIN_SECONDS} s to start and peer (${needed} s). Raise readinessTimeoutSeconds to at least ${needed}, ` +
+                `or lower blockPeriod to at most ${maxObservableBlockPeriod(readiness)}.`);
+        }
+    }
 
     const rpcBase = n("localRpcBasePort");
     if (rpcBase !== undefined && rpcBase + hosts.length > 65535) c.add("localRpcBasePort", rpcBase, "leaves no room for one port per host below 65536.");
@@ -443,6 +568,56 @@ export function resolveConfig(raw: RawConfig): GethSwarmConfig {
         local: { dindImage: s("dindImage")!, dindPrivileges: dindPrivileges!, preloadImages: b("preloadImages")!, apiPort: n("localApiPort")!, rpcBasePort: rpcBase!, wsBasePort: n("localWsBasePort")! },
         readinessTimeoutSeconds: readiness!,
     };
+}
+
+/** A namespace as typed, reduced to what a typo keeps: lower case, letters and digits only. */
+const normaliseNamespace = (ns: string) => ns.toLowerCase().replace(/[^a-z0-9]/g, "");
+
+/**
+ * Keys of the stack config (the whole map the engine passes, `namespace:key` to value) that
+ * are ours under a misspelled namespace: `gethswarm:minerCount`, `geth_swarm:minerCount`,
+ * `gethSwarm:minercount`. Pulumi hands them to no one, so the setting would be silently
+ * lost; each is a problem naming the key and its correct spelling.
+ */
+export function misspelledNamespaceProblems(all: Readonly<Record<string, unknown>>): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    for (const [full, value] of Object.entries(all)) {
+        const colon = full.indexOf(":");
+        if (colon <= 0) continue;
+        const ns = full.slice(0, colon);
+        const key = full.slice(colon + 1);
+        if (ns === PROJECT || normaliseNamespace(ns) !== normaliseNamespace(PROJECT)) continue;
+        const spec = CONFIG_KEYS.find((k) => k.key.toLowerCase() === key.toLowerCase());
+        if (!spec) continue;
+        problems.push({
+            key: full,
+            value,
+            message: `is not read: the namespace is ${PROJECT}, so write it as ${PROJECT}:${spec.key} (\`pulumi config rm ${full}\`, then \`pulumi config set ${PROJECT}:${spec.key} <value>\`).`,
+        });
+    }
+    return problems;
+}
+
+/**
+ * Resolve the whole stack config map as the engine passes it to the program (`namespace:key`
+ * to value, e.g. `pulumi.runtime.allConfig()`): the `geth-swarm:*` keys through
+ * {@link resolveConfig}, and keys of ours under a misspelled namespace reported with them in
+ * ONE {@link ConfigError}. Keys of other namespaces (`aws:region`) are left alone.
+ */
+export function resolveStackConfig(all: Readonly<Record<string, unknown>>): GethSwarmConfig {
+    const prefix = `${PROJECT}:`;
+    const raw: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(all)) if (k.startsWith(prefix)) raw[k.slice(prefix.length)] = v;
+    const misspelled = misspelledNamespaceProblems(all);
+    let config: GethSwarmConfig;
+    try {
+        config = resolveConfig(raw);
+    } catch (e) {
+        if (e instanceof ConfigError && misspelled.length > 0) throw new ConfigError([...misspelled, ...e.problems]);
+        throw e;
+    }
+    if (misspelled.length > 0) throw new ConfigError(misspelled);
+    return config;
 }
 
 /** The config with every default: what a stack with no settings gets. */

@@ -9,7 +9,7 @@ import { selectZones, SwarmVpc, swarmVpcArgsFromConfig } from "./swarmVpc";
 const mocks = installAwsMocks();
 beforeEach(() => mocks.reset());
 
-const awsConfig = (extra: Record<string, unknown> = {}) => resolveConfig({ target: "aws", adminCidrs: ["203.0.113.7/32"], ...extra });
+const awsConfig = (extra: Record<string, unknown> = {}) => resolveConfig({ target: "aws", adminCidrs: ["10.8.0.7/32"], ...extra });
 
 const SUBNET = "aws:ec2/subnet:Subnet";
 const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
@@ -142,10 +142,10 @@ describe("firewallRules (the rule table)", () => {
             "ingress p2p-tcp-hosts: tcp/30303 from self",
             "ingress p2p-udp-hosts: udp/30303 from self",
             "ingress rpc-vpc: tcp/8545 from 10.0.0.0/16",
-            "ingress rpc-admin-0: tcp/8545 from 203.0.113.7/32",
-            "ingress docker-api-admin-0: tcp/2376 from 203.0.113.7/32",
-            "ingress ssh-admin-0: tcp/22 from 203.0.113.7/32",
-            "ingress visualizer-admin-0: tcp/8080 from 203.0.113.7/32",
+            "ingress rpc-admin-0: tcp/8545 from 10.8.0.7/32",
+            "ingress docker-api-admin-0: tcp/2376 from 10.8.0.7/32",
+            "ingress ssh-admin-0: tcp/22 from 10.8.0.7/32",
+            "ingress visualizer-admin-0: tcp/8080 from 10.8.0.7/32",
             "egress egress-all: -1 from 0.0.0.0/0",
         ]);
         expect(rules.filter((r) => r.cidr === "0.0.0.0/0" || r.cidr === "::/0").map((r) => r.key)).toEqual(["egress-all"]);
@@ -157,7 +157,7 @@ describe("firewallRules (the rule table)", () => {
             firewallOptionsFromConfig(
                 awsConfig({
                     rpcPort: 9545, p2pPort: 31303, bootnodePort: 31301, visualizer: false, encryptedOverlay: false,
-                    adminCidrs: ["203.0.113.7/32", "2001:db8::/64"], rpcCidrs: ["198.51.100.0/24", "203.0.113.7/32"], p2pCidrs: ["192.0.2.0/24"],
+                    adminCidrs: ["10.8.0.7/32", "fd00:8::/64"], rpcCidrs: ["10.9.0.0/24", "10.8.0.7/32"], p2pCidrs: ["172.20.0.0/24"],
                 }),
             ),
         );
@@ -169,31 +169,31 @@ describe("firewallRules (the rule table)", () => {
             "ingress bootnode-hosts: udp/31301 from self",
             "ingress p2p-tcp-hosts: tcp/31303 from self",
             "ingress p2p-udp-hosts: udp/31303 from self",
-            "ingress bootnode-peers-0: udp/31301 from 192.0.2.0/24",
-            "ingress p2p-tcp-peers-0: tcp/31303 from 192.0.2.0/24",
-            "ingress p2p-udp-peers-0: udp/31303 from 192.0.2.0/24",
+            "ingress bootnode-peers-0: udp/31301 from 172.20.0.0/24",
+            "ingress p2p-tcp-peers-0: tcp/31303 from 172.20.0.0/24",
+            "ingress p2p-udp-peers-0: udp/31303 from 172.20.0.0/24",
             "ingress rpc-vpc: tcp/9545 from 10.0.0.0/16",
-            "ingress rpc-admin-0: tcp/9545 from 203.0.113.7/32",
-            "ingress rpc-admin-1: tcp/9545 from 2001:db8::/64",
-            // rpc-clients-1 (203.0.113.7/32) repeats rpc-admin-0: left out, AWS refuses duplicates
-            "ingress rpc-clients-0: tcp/9545 from 198.51.100.0/24",
-            "ingress docker-api-admin-0: tcp/2376 from 203.0.113.7/32",
-            "ingress docker-api-admin-1: tcp/2376 from 2001:db8::/64",
-            "ingress ssh-admin-0: tcp/22 from 203.0.113.7/32",
-            "ingress ssh-admin-1: tcp/22 from 2001:db8::/64",
+            "ingress rpc-admin-0: tcp/9545 from 10.8.0.7/32",
+            "ingress rpc-admin-1: tcp/9545 from fd00:8::/64",
+            // rpc-clients-1 (10.8.0.7/32) repeats rpc-admin-0: left out, AWS refuses duplicates
+            "ingress rpc-clients-0: tcp/9545 from 10.9.0.0/24",
+            "ingress docker-api-admin-0: tcp/2376 from 10.8.0.7/32",
+            "ingress docker-api-admin-1: tcp/2376 from fd00:8::/64",
+            "ingress ssh-admin-0: tcp/22 from 10.8.0.7/32",
+            "ingress ssh-admin-1: tcp/22 from fd00:8::/64",
             "egress egress-all: -1 from 0.0.0.0/0",
         ]);
     });
 
     it("with wsRpc opens the WebSocket port to exactly whom JSON-RPC is open", () => {
-        const rules = firewallRules(firewallOptionsFromConfig(awsConfig({ wsRpc: true, rpcCidrs: ["198.51.100.0/24"] })));
+        const rules = firewallRules(firewallOptionsFromConfig(awsConfig({ wsRpc: true, rpcCidrs: ["10.9.0.0/24"] })));
         expect(rules.map(row).filter((r) => /rpc|ws/.test(r))).toEqual([
             "ingress rpc-vpc: tcp/8545 from 10.0.0.0/16",
-            "ingress rpc-admin-0: tcp/8545 from 203.0.113.7/32",
-            "ingress rpc-clients-0: tcp/8545 from 198.51.100.0/24",
+            "ingress rpc-admin-0: tcp/8545 from 10.8.0.7/32",
+            "ingress rpc-clients-0: tcp/8545 from 10.9.0.0/24",
             "ingress ws-vpc: tcp/8546 from 10.0.0.0/16",
-            "ingress ws-admin-0: tcp/8546 from 203.0.113.7/32",
-            "ingress ws-clients-0: tcp/8546 from 198.51.100.0/24",
+            "ingress ws-admin-0: tcp/8546 from 10.8.0.7/32",
+            "ingress ws-clients-0: tcp/8546 from 10.9.0.0/24",
         ]);
     });
 
@@ -205,7 +205,7 @@ describe("firewallRules (the rule table)", () => {
 
 describe("SwarmFirewall", () => {
     it("materialises one standalone rule resource per row, with the group as source for host-only rules", async () => {
-        const config = awsConfig({ adminCidrs: ["203.0.113.7/32", "2001:db8::/64"] });
+        const config = awsConfig({ adminCidrs: ["10.8.0.7/32", "fd00:8::/64"] });
         const fw = new SwarmFirewall("fw", { vpcId: "vpc-0123", ...firewallOptionsFromConfig(config) }, { transformations: [mocks.recordParents] });
         const sgId = await valueOf(fw.securityGroupId);
         await settle();
@@ -244,7 +244,7 @@ describe("SwarmFirewall", () => {
         const esp = mocks.named(INGRESS, "fw-swarm-esp").inputs;
         expect(esp).toMatchObject({ ipProtocol: "50", referencedSecurityGroupId: sgId });
         expect(esp.fromPort).toBeUndefined();
-        expect(mocks.named(INGRESS, "fw-docker-api-admin-1").inputs).toMatchObject({ ipProtocol: "tcp", fromPort: 2376, toPort: 2376, cidrIpv6: "2001:db8::/64" });
+        expect(mocks.named(INGRESS, "fw-docker-api-admin-1").inputs).toMatchObject({ ipProtocol: "tcp", fromPort: 2376, toPort: 2376, cidrIpv6: "fd00:8::/64" });
         const open = [...ingress, ...egress].filter((r) => r.inputs.cidrIpv4 === "0.0.0.0/0" || r.inputs.cidrIpv6 === "::/0");
         expect(open.map((r) => r.name)).toEqual(["fw-egress-all"]);
     });

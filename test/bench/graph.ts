@@ -32,7 +32,7 @@ async function main(): Promise<void> {
         "aws:region": "eu-west-1",
         "geth-swarm:target": "aws",
         "geth-swarm:zoneCount": "3",
-        "geth-swarm:adminCidrs": '["203.0.113.7/32"]',
+        "geth-swarm:adminCidrs": '["81.2.69.142/32"]',
         "geth-swarm:managerCount": "1",
         "geth-swarm:workerCount": String(workerCount),
         "geth-swarm:minerCount": "1",

@@ -21,6 +21,17 @@ export function checkoutHead(part: string, log: (m: string) => void): HeadWorktr
     const tree = fs.mkdtempSync(path.join(os.tmpdir(), `geth-swarm-bench-${commit}-`));
     execFileSync("git", ["worktree", "add", "--detach", tree, "HEAD"], { cwd: ROOT, stdio: "ignore" });
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(tree, "node_modules"));
+    // The suites' pre-scripts (test/tools/ensure-deps.cjs) run `npm ci` when package-lock.json
+    // is newer than the installed tree: the fresh checkout's lock would be, and `npm ci` there
+    // would empty the clone's node_modules through the link. HEAD's lock is the clone's (else
+    // the installed tree is not what HEAD asks for): give it the clone's time.
+    const lock = (dir: string) => path.join(dir, "package-lock.json");
+    if (fs.readFileSync(lock(tree), "utf8") !== fs.readFileSync(lock(ROOT), "utf8")) {
+        execFileSync("git", ["worktree", "remove", "--force", tree], { cwd: ROOT, stdio: "ignore" });
+        throw new Error("package-lock.json differs from HEAD's: commit it (or check it out) and run npm ci before the bench");
+    }
+    const { atime, mtime } = fs.statSync(lock(ROOT));
+    fs.utimesSync(lock(tree), atime, mtime);
     log(`${part}: measuring commit ${commit} in ${tree}`);
     return { tree, commit, remove: () => execFileSync("git", ["worktree", "remove", "--force", tree], { cwd: ROOT, stdio: "ignore" }) };
 }

@@ -6,7 +6,7 @@ const resources = installProgramMocks("dev", {
     "aws:region": "eu-west-1",
     "geth-swarm:target": "aws",
     "geth-swarm:zoneCount": "3",
-    "geth-swarm:adminCidrs": '["203.0.113.7/32"]',
+    "geth-swarm:adminCidrs": '["81.2.69.142/32"]',
 });
 
 describe("the program, aws target (Pulumi.dev.yaml)", async () => {

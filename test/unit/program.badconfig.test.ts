@@ -45,10 +45,12 @@ const CASES: Array<[string, Record<string, string>, Record<string, RegExp>]> = [
     ["an even manager count", { "geth-swarm:managerCount": "2" }, { managerCount: /1, 3 or 5/ }],
     ["RPC open to the world", { "geth-swarm:rpcCidrs": '["0.0.0.0/0"]' }, { rpcCidrs: /allowPublicRpc/ }],
     ["an unknown key (typo)", { "geth-swarm:chainid": "4242" }, { chainid: /did you mean chainId/ }],
+    ["a key of ours under a misspelled namespace", { "gethswarm:minerCount": "3" }, { "gethswarm:minerCount": /not read.*write it as geth-swarm:minerCount/ }],
+    ["a geth that cannot seal Clique", { "geth-swarm:gethImage": "ethereum/client-go:v1.14.3" }, { gethImage: /cannot seal Clique.*gethImageCheck to off/ }],
     [
         "all of them at once",
-        { "geth-swarm:chainId": "1", "geth-swarm:managerCount": "2", "geth-swarm:rpcCidrs": '["0.0.0.0/0"]', "geth-swarm:chainid": "4242" },
-        { chainId: /Ethereum mainnet/, managerCount: /1, 3 or 5/, rpcCidrs: /allowPublicRpc/, chainid: /did you mean chainId/ },
+        { "geth-swarm:chainId": "1", "geth-swarm:managerCount": "2", "geth-swarm:rpcCidrs": '["0.0.0.0/0"]', "geth-swarm:chainid": "4242", "geth_swarm:blockPeriod": "2" },
+        { chainId: /Ethereum mainnet/, managerCount: /1, 3 or 5/, rpcCidrs: /allowPublicRpc/, chainid: /did you mean chainId/, "geth_swarm:blockPeriod": /write it as geth-swarm:blockPeriod/ },
     ],
 ];
 
@@ -65,8 +67,10 @@ describe.concurrent("the program with a bad stack config", () => {
             expect(run.error!.problems!.map((p) => p.key).sort()).toEqual([...keys].sort());
             expect(run.error!.message).toMatch(new RegExp(`^geth-swarm config has ${keys.length} problems?:\\n`));
             for (const [key, fix] of Object.entries(problems)) {
-                const line = run.error!.message.split("\n").find((l) => l.startsWith(`  - geth-swarm:${key} = `));
-                expect(line, `no line for geth-swarm:${key} in:\n${run.error!.message}`).toBeDefined();
+                // A key of another namespace (a misspelled one) is named as written.
+                const shown = key.includes(":") ? key : `geth-swarm:${key}`;
+                const line = run.error!.message.split("\n").find((l) => l.startsWith(`  - ${shown} = `));
+                expect(line, `no line for ${shown} in:\n${run.error!.message}`).toBeDefined();
                 expect(line).toMatch(fix);
             }
             expect(run.resources).toEqual([]);

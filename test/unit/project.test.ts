@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import {
-    CONFIG_KEYS, configReferenceMarkdown, PROJECT, pulumiConfigSchema, REFERENCE_BEGIN, REFERENCE_END, resolveConfig,
+    CONFIG_KEYS, ConfigError, configReferenceMarkdown, PROJECT, pulumiConfigSchema, REFERENCE_BEGIN, REFERENCE_END, resolveConfig,
 } from "../../components/config";
 
 const root = path.resolve(__dirname, "..", "..");
@@ -51,11 +51,33 @@ describe.each(["Pulumi.dev.yaml", "Pulumi.local.yaml"])("%s", (file) => {
         }
     });
 
-    it("resolves without a config error", () => {
-        const raw = Object.fromEntries(ours.map(([k, v]) => [k.slice(PROJECT.length + 1), v]));
+    it("resolves without a config error (Pulumi.dev.yaml once its placeholder operator address is replaced)", () => {
+        const raw: Record<string, unknown> = Object.fromEntries(ours.map(([k, v]) => [k.slice(PROJECT.length + 1), v]));
+        // Pulumi.dev.yaml's adminCidrs is a documentation address the user must replace: a real-looking one here.
+        if (file === "Pulumi.dev.yaml") raw.adminCidrs = ["81.2.69.142/32"];
         const c = resolveConfig(raw);
         expect(c.target).toBe(file === "Pulumi.dev.yaml" ? "aws" : "local");
         expect(c.hosts.map((h) => h.name)).toEqual(["manager", "worker", "miner-worker"]);
+    });
+});
+
+describe("Pulumi.dev.yaml's placeholder operator address", () => {
+    it("is refused as it stands, with the key and how to find your own address", () => {
+        const stack = parse(read("Pulumi.dev.yaml")) as { config: Record<string, unknown> };
+        expect(stack.config[`${PROJECT}:adminCidrs`]).toEqual(["203.0.113.7/32"]);
+        const raw = Object.fromEntries(Object.entries(stack.config).filter(([k]) => k.startsWith(`${PROJECT}:`)).map(([k, v]) => [k.slice(PROJECT.length + 1), v]));
+        let err: unknown;
+        try {
+            resolveConfig(raw);
+        } catch (e) {
+            err = e;
+        }
+        expect(err).toBeInstanceOf(ConfigError);
+        const e = err as ConfigError;
+        expect(e.problems.map((p) => p.key)).toEqual(["adminCidrs"]);
+        expect(e.message).toMatch(/geth-swarm:adminCidrs = "203\.0\.113\.7\/32": is in 203\.0\.113\.0\/24, an address range reserved for documentation.*your own public address.*curl -s https:\/\/checkip\.amazonaws\.com/);
+        // The file tells the user the same.
+        expect(read("Pulumi.dev.yaml")).toContain("curl -s https://checkip.amazonaws.com");
     });
 });
 

@@ -86,7 +86,7 @@ describe("composeExport", () => {
 
     it("draws new keys each time, and no development key without the development account", () => {
         expect(newExportKeys(config).bootnodeKey).not.toBe(keys.bootnodeKey);
-        const aws = resolveConfig({ target: "aws", adminCidrs: ["198.51.100.7/32"] });
+        const aws = resolveConfig({ target: "aws", adminCidrs: ["81.2.69.142/32"] });
         expect(newExportKeys(aws).devAccountKey).toBeUndefined();
         expect(Object.keys(composeExport(aws, newExportKeys(aws), "10.0.1.11").files)).not.toContain("secrets/dev-account.key");
     });

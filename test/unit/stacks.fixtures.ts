@@ -98,7 +98,7 @@ export const TLS = {
 
 /** A config and a SwarmHosts for it with realistic addresses (nothing left undefined). */
 export function fixture(raw: RawConfig = {}): { config: GethSwarmConfig; hosts: SwarmHosts } {
-    const config = resolveConfig({ target: "aws", adminCidrs: ["203.0.113.7/32"], ...raw });
+    const config = resolveConfig({ target: "aws", adminCidrs: ["10.8.0.7/32"], ...raw });
     const infos: SwarmHostInfo[] = config.hosts.map((h, i) => {
         const ip = HOST_IPS[h.name] ?? `10.0.3.${10 + i}`;
         return {
