@@ -19,7 +19,7 @@ export interface RecordedResource {
     /** Type and name of the parent resource, from the resource options (absent for roots). */
     parent?: { type: string; name: string };
     /** Resource options that matter to the tests, as the component passed them. */
-    opts?: { ignoreChanges?: string[]; deleteBeforeReplace?: boolean; dependsOn?: string[]; additionalSecretOutputs?: string[] };
+    opts?: { ignoreChanges?: string[]; deleteBeforeReplace?: boolean; dependsOn?: string[]; additionalSecretOutputs?: string[]; aliases?: unknown[] };
     /** The state the mock returned (inputs plus computed properties). */
     readonly state: Record<string, any>;
     /** False for component resources. */
@@ -173,6 +173,7 @@ export function installAwsMocks(): AwsMocks {
             ignoreChanges: o.ignoreChanges,
             deleteBeforeReplace: o.deleteBeforeReplace,
             additionalSecretOutputs: o.additionalSecretOutputs,
+            aliases: o.aliases as unknown[] | undefined,
             dependsOn: deps?.map((d) => `${(d as any).__pulumiType}::${(d as any).__name}`),
         });
         const known = resources.find((r) => `${r.type}::${r.name}` === key);
