@@ -1,4 +1,4 @@
-import type { HostClass } from "../config/types";
+import type { BootstrapRole } from "./cloudInit";
 
 /** ARNs of the SSM parameters a swarm's hosts use. */
 export interface SwarmParameterArns {
@@ -25,37 +25,57 @@ export interface PolicyDocument {
 /** Every SSM action that reads a parameter's value. */
 export const SSM_READ_ACTIONS = ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParameterHistory", "ssm:GetParametersByPath"];
 
+/** Every SSM action that removes a parameter. */
+export const SSM_DELETE_ACTIONS = ["ssm:DeleteParameter", "ssm:DeleteParameters"];
+
+/** Every SSM action that writes or removes a parameter. */
+export const SSM_WRITE_ACTIONS = ["ssm:PutParameter", ...SSM_DELETE_ACTIONS];
+
 /**
- * The inline policy of a host class's instance role. Least privilege, no wildcard action,
- * no `*` resource:
+ * The inline policy of a host's instance role, by what the host does at first boot (its
+ * {@link BootstrapRole}). Least privilege, no wildcard action, no `*` resource:
  *
- * - `manager`: read and write the two join-token parameters (the leader writes them, the
- *   other managers read the manager token), read the three TLS parameters (the leader
- *   configures the Docker API from them);
- * - `worker`, `miner`: read the worker join token, nothing else.
+ * - `leader` (the first manager, which inits the swarm): read the three TLS parameters (it
+ *   configures the Docker API from them), read and write (`ssm:PutParameter`) the two
+ *   join-token parameters (it publishes the tokens, writing one only when it holds another
+ *   value). The only host that may write a parameter, and only those two;
+ * - `manager` (every other manager): read the manager join token, nothing else; it never
+ *   configures the Docker API;
+ * - `worker` (workers and miners): read the worker join token, nothing else.
  *
- * A final Deny of every parameter read outside that list keeps the instance from reading
- * other parameters even when a broader managed policy is attached (the
- * `AmazonSSMManagedInstanceCore` policy for Session Manager allows `ssm:GetParameter(s)`
- * on `*`): so a worker can never read the manager token or the Docker API's key.
+ * Deny statements hold whatever else is attached to the role (the `AmazonSSMManagedInstanceCore`
+ * policy for Session Manager allows `ssm:GetParameter(s)` on `*`): a Deny of every parameter
+ * read outside that list, so a worker can never read the manager token or the Docker API's
+ * key; a Deny of every write and delete outside the leader's two tokens, and on them a Deny
+ * of deletes (the leader) or of every write (the other hosts). Together: only the leader can
+ * change a parameter, by `ssm:PutParameter` on a join token; no host can delete one. A Deny
+ * on every parameter is written as one on the host's own parameters and one on everything
+ * else (`NotResource`), so no statement names the `*` resource.
  *
  * No KMS statement: the parameters are encrypted with the AWS managed key `aws/ssm`, whose
  * key policy already lets principals of the account use it through SSM.
  */
-export function hostPolicyDocument(cls: HostClass, arns: SwarmParameterArns): PolicyDocument {
+export function hostPolicyDocument(role: BootstrapRole, arns: SwarmParameterArns): PolicyDocument {
     const tokens = [arns.workerToken, arns.managerToken];
     const tls = [arns.tlsCa, arns.tlsCert, arns.tlsKey];
+    const readOnly = (sid: string, readable: string): PolicyStatement[] => [
+        { Sid: sid, Effect: "Allow", Action: ["ssm:GetParameter"], Resource: [readable] },
+        { Sid: "NoOtherParameters", Effect: "Deny", Action: SSM_READ_ACTIONS, NotResource: [readable] },
+        { Sid: "NoOtherParameterWrites", Effect: "Deny", Action: SSM_WRITE_ACTIONS, NotResource: [readable] },
+        { Sid: "NoJoinTokenWrites", Effect: "Deny", Action: SSM_WRITE_ACTIONS, Resource: [readable] },
+    ];
     const statements: PolicyStatement[] =
-        cls === "manager"
+        role === "leader"
             ? [
                   { Sid: "JoinTokens", Effect: "Allow", Action: ["ssm:GetParameter", "ssm:PutParameter"], Resource: tokens },
                   { Sid: "DockerApiTls", Effect: "Allow", Action: ["ssm:GetParameter"], Resource: tls },
                   { Sid: "NoOtherParameters", Effect: "Deny", Action: SSM_READ_ACTIONS, NotResource: [...tokens, ...tls] },
+                  { Sid: "NoOtherParameterWrites", Effect: "Deny", Action: SSM_WRITE_ACTIONS, NotResource: tokens },
+                  { Sid: "NoJoinTokenDeletes", Effect: "Deny", Action: SSM_DELETE_ACTIONS, Resource: tokens },
               ]
-            : [
-                  { Sid: "WorkerJoinToken", Effect: "Allow", Action: ["ssm:GetParameter"], Resource: [arns.workerToken] },
-                  { Sid: "NoOtherParameters", Effect: "Deny", Action: SSM_READ_ACTIONS, NotResource: [arns.workerToken] },
-              ];
+            : role === "manager"
+              ? readOnly("ManagerJoinToken", arns.managerToken)
+              : readOnly("WorkerJoinToken", arns.workerToken);
     return { Version: "2012-10-17", Statement: statements };
 }
 

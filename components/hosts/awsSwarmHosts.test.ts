@@ -6,7 +6,7 @@ import type { HostPlan } from "../config/types";
 import { firewallOptionsFromConfig } from "../network/firewallRules";
 import { SwarmFirewall } from "../network/swarmFirewall";
 import { SwarmVpc, swarmVpcArgsFromConfig } from "../network/swarmVpc";
-import { SSM_READ_ACTIONS } from "./awsPolicies";
+import { PolicyDocument, SSM_DELETE_ACTIONS, SSM_READ_ACTIONS, SSM_WRITE_ACTIONS } from "./awsPolicies";
 import { AwsSwarmHosts, AwsSwarmHostsArgs, awsSwarmHostsArgsFromConfig, JOIN_TOKEN_PLACEHOLDER } from "./awsSwarmHosts";
 
 const mocks = installAwsMocks();
@@ -15,6 +15,17 @@ beforeEach(() => mocks.reset());
 const INSTANCE = "aws:ec2/instance:Instance";
 const PARAM = "aws:ssm/parameter:Parameter";
 const arn = (name: string) => `arn:aws:ssm:${MOCK_REGION}:${MOCK_ACCOUNT}:parameter/geth-swarm/dev/hosts${name}`;
+const TOKENS = [arn("/join-token/worker"), arn("/join-token/manager")];
+const TLS = [arn("/tls/ca-cert"), arn("/tls/server-cert"), arn("/tls/server-key")];
+/** The names of the resources of a type, sorted (aliased resources register later than the others). */
+const namesOf = (type: string) => mocks.ofType(type).map((r) => r.name).sort();
+/** Name of the instance profile (its logical name) the instance of host `host` carries. */
+const profileOf = (host: string) => {
+    const name = mocks.named(INSTANCE, `hosts-${host}`).inputs.iamInstanceProfile;
+    const found = mocks.ofType("aws:iam/instanceProfile:InstanceProfile").filter((p) => p.state.name === name);
+    expect(found, `the instance profile of ${host}`).toHaveLength(1);
+    return found[0].name;
+};
 
 function deploy(extra: Record<string, unknown> = {}, hostsArgs: Partial<AwsSwarmHostsArgs> = {}) {
     const config = resolveConfig({ target: "aws", adminCidrs: ["203.0.113.7/32"], ...extra });
@@ -57,6 +68,10 @@ describe("AwsSwarmHosts with the reference scenario (manager + worker in zone a,
             [INSTANCE]: 3,
         });
         expect(mocks.ofType(INSTANCE).map((r) => r.name)).toEqual(["hosts-manager", "hosts-worker", "hosts-miner-worker"]);
+        expect(namesOf("aws:iam/role:Role")).toEqual(["hosts-leader", "hosts-worker", "hosts-miner"].sort());
+        expect(namesOf("aws:iam/instanceProfile:InstanceProfile")).toEqual(["hosts-leader", "hosts-worker", "hosts-miner"].sort());
+        expect(namesOf("aws:iam/rolePolicy:RolePolicy")).toEqual(["hosts-leader-ssm", "hosts-worker-ssm", "hosts-miner-ssm"].sort());
+        expect(namesOf("aws:iam/rolePolicyAttachment:RolePolicyAttachment")).toEqual(["hosts-leader-ssm-core", "hosts-worker-ssm-core", "hosts-miner-ssm-core"].sort());
         expect(mine).toHaveLength(mocks.custom().filter((r) => !r.name.startsWith("net-") && !r.name.startsWith("fw-")).length);
     });
 
@@ -136,55 +151,69 @@ describe("AwsSwarmHosts with the reference scenario (manager + worker in zone a,
         // The leader is created only once its TLS material and the token parameters exist.
         const deps = mocks.named(INSTANCE, "hosts-manager").opts?.dependsOn ?? [];
         for (const n of ["join-token-worker", "join-token-manager", "tls-ca-cert", "tls-server-cert", "tls-server-key"]) expect(deps).toContain(`${PARAM}::hosts-${n}`);
-        expect(deps).toContain("aws:iam/rolePolicy:RolePolicy::hosts-manager-ssm");
+        expect(deps).toContain("aws:iam/rolePolicy:RolePolicy::hosts-leader-ssm");
+        expect(deps).toContain("aws:iam/rolePolicyAttachment:RolePolicyAttachment::hosts-leader-ssm-core");
         expect(mocks.named(INSTANCE, "hosts-worker").opts?.dependsOn).toContain("aws:iam/rolePolicy:RolePolicy::hosts-worker-ssm");
     });
 
-    it("gives each host class a least-privilege role scoped to exactly the parameters' ARNs", async () => {
+    it("gives the leader, the workers and the miners each a least-privilege role scoped to exactly the parameters' ARNs", async () => {
         await deployed();
-        const doc = (cls: string) => JSON.parse(mocks.named("aws:iam/rolePolicy:RolePolicy", `hosts-${cls}-ssm`).inputs.policy);
-        const tokens = [arn("/join-token/worker"), arn("/join-token/manager")];
-        const tlsArns = [arn("/tls/ca-cert"), arn("/tls/server-cert"), arn("/tls/server-key")];
-        expect(doc("manager")).toEqual({
+        const doc = (group: string) => JSON.parse(mocks.named("aws:iam/rolePolicy:RolePolicy", `hosts-${group}-ssm`).inputs.policy);
+        expect(doc("leader")).toEqual({
             Version: "2012-10-17",
             Statement: [
-                { Sid: "JoinTokens", Effect: "Allow", Action: ["ssm:GetParameter", "ssm:PutParameter"], Resource: tokens },
-                { Sid: "DockerApiTls", Effect: "Allow", Action: ["ssm:GetParameter"], Resource: tlsArns },
-                { Sid: "NoOtherParameters", Effect: "Deny", Action: SSM_READ_ACTIONS, NotResource: [...tokens, ...tlsArns] },
+                { Sid: "JoinTokens", Effect: "Allow", Action: ["ssm:GetParameter", "ssm:PutParameter"], Resource: TOKENS },
+                { Sid: "DockerApiTls", Effect: "Allow", Action: ["ssm:GetParameter"], Resource: TLS },
+                { Sid: "NoOtherParameters", Effect: "Deny", Action: SSM_READ_ACTIONS, NotResource: [...TOKENS, ...TLS] },
+                { Sid: "NoOtherParameterWrites", Effect: "Deny", Action: SSM_WRITE_ACTIONS, NotResource: TOKENS },
+                { Sid: "NoJoinTokenDeletes", Effect: "Deny", Action: SSM_DELETE_ACTIONS, Resource: TOKENS },
             ],
         });
-        for (const cls of ["worker", "miner"]) {
-            expect(doc(cls)).toEqual({
+        for (const group of ["worker", "miner"]) {
+            expect(doc(group)).toEqual({
                 Version: "2012-10-17",
                 Statement: [
                     { Sid: "WorkerJoinToken", Effect: "Allow", Action: ["ssm:GetParameter"], Resource: [arn("/join-token/worker")] },
                     { Sid: "NoOtherParameters", Effect: "Deny", Action: SSM_READ_ACTIONS, NotResource: [arn("/join-token/worker")] },
+                    { Sid: "NoOtherParameterWrites", Effect: "Deny", Action: SSM_WRITE_ACTIONS, NotResource: [arn("/join-token/worker")] },
+                    { Sid: "NoJoinTokenWrites", Effect: "Deny", Action: SSM_WRITE_ACTIONS, Resource: [arn("/join-token/worker")] },
                 ],
             });
         }
-        for (const cls of ["manager", "worker", "miner"]) {
-            for (const st of doc(cls).Statement) {
-                for (const a of st.Action) expect(a).not.toContain("*");
-                for (const r of [...(st.Resource ?? []), ...(st.NotResource ?? [])]) {
-                    expect(r).not.toContain("*");
-                    expect(r.startsWith(`arn:aws:ssm:${MOCK_REGION}:${MOCK_ACCOUNT}:parameter/geth-swarm/dev/hosts/`)).toBe(true);
-                }
-            }
-            const role = mocks.named("aws:iam/role:Role", `hosts-${cls}`);
+        for (const group of ["leader", "worker", "miner"]) {
+            const role = mocks.named("aws:iam/role:Role", `hosts-${group}`);
             expect(JSON.parse(role.inputs.assumeRolePolicy)).toEqual({
                 Version: "2012-10-17",
                 Statement: [{ Sid: "Ec2AssumeRole", Effect: "Allow", Action: ["sts:AssumeRole"], Principal: { Service: "ec2.amazonaws.com" } }],
             });
-            expect(mocks.named("aws:iam/rolePolicy:RolePolicy", `hosts-${cls}-ssm`).inputs.role).toBe(role.state.name);
-            expect(mocks.named("aws:iam/rolePolicyAttachment:RolePolicyAttachment", `hosts-${cls}-ssm-core`).inputs).toEqual({
+            expect(mocks.named("aws:iam/rolePolicy:RolePolicy", `hosts-${group}-ssm`).inputs.role).toBe(role.state.name);
+            expect(mocks.named("aws:iam/rolePolicyAttachment:RolePolicyAttachment", `hosts-${group}-ssm-core`).inputs).toEqual({
                 role: role.state.name,
                 policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
             });
-            const profile = mocks.named("aws:iam/instanceProfile:InstanceProfile", `hosts-${cls}`);
+            const profile = mocks.named("aws:iam/instanceProfile:InstanceProfile", `hosts-${group}`);
             expect(profile.inputs.role).toBe(role.state.name);
         }
-        expect(mocks.named(INSTANCE, "hosts-manager").inputs.iamInstanceProfile).toBe(mocks.named("aws:iam/instanceProfile:InstanceProfile", "hosts-manager").state.name);
-        expect(mocks.named(INSTANCE, "hosts-miner-worker").inputs.iamInstanceProfile).toBe(mocks.named("aws:iam/instanceProfile:InstanceProfile", "hosts-miner").state.name);
+        expect(mocks.named("aws:iam/role:Role", "hosts-leader").inputs.description).toBe("geth-swarm dev hosts: the leader (first manager)");
+        expect(mocks.named("aws:iam/role:Role", "hosts-leader").inputs.tags).toEqual({ Name: "geth-swarm-dev-hosts-leader", project: "geth-swarm", stack: "dev", class: "manager" });
+        expect(mocks.named("aws:iam/role:Role", "hosts-miner").inputs.description).toBe("geth-swarm dev hosts: miner hosts");
+        expect(mocks.named("aws:iam/role:Role", "hosts-worker").inputs.tags).toEqual({ Name: "geth-swarm-dev-hosts-worker", project: "geth-swarm", stack: "dev", class: "worker" });
+        expect(profileOf("manager")).toBe("hosts-leader");
+        expect(profileOf("worker")).toBe("hosts-worker");
+        expect(profileOf("miner-worker")).toBe("hosts-miner");
+    });
+
+    it("keeps the leader's IAM resources of a stack deployed with one role for every manager (aliases), and only those", async () => {
+        await deployed();
+        const aliases = (type: string, n: string) => mocks.named(type, n).opts?.aliases;
+        expect(aliases("aws:iam/role:Role", "hosts-leader")).toEqual([{ name: "hosts-manager" }]);
+        expect(aliases("aws:iam/instanceProfile:InstanceProfile", "hosts-leader")).toEqual([{ name: "hosts-manager" }]);
+        expect(aliases("aws:iam/rolePolicy:RolePolicy", "hosts-leader-ssm")).toEqual([{ name: "hosts-manager-ssm" }]);
+        expect(aliases("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "hosts-leader-ssm-core")).toEqual([{ name: "hosts-manager-ssm-core" }]);
+        for (const r of mocks.custom().filter((x) => !x.name.startsWith("hosts-leader"))) expect(r.opts?.aliases ?? [], `${r.type} ${r.name}`).toEqual([]);
+        // The old names are no resource's own: an alias naming a live resource would fail the deployment.
+        const names = new Set(mocks.custom().map((r) => `${r.type}::${r.name}`));
+        for (const t of ["aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile"]) expect(names.has(`${t}::hosts-manager`)).toBe(false);
     });
 
     it("issues the Docker API certificates for the Elastic IP, the fixed private IP and loopback (ECDSA P-256)", async () => {
@@ -246,6 +275,93 @@ describe("AwsSwarmHosts with the reference scenario (manager + worker in zone a,
     });
 });
 
+/** IAM's decision for one principal's policies: an explicit Deny wins, then an Allow; otherwise denied. */
+function permitted(docs: PolicyDocument[], action: string, resource: string): boolean {
+    const matching = docs
+        .flatMap((d) => d.Statement)
+        .filter((st) => st.Action.some((a) => a === action || (a.endsWith("*") && action.startsWith(a.slice(0, -1)))))
+        .filter((st) => (st.Resource ? st.Resource.some((r) => r === "*" || r === resource) : !st.NotResource!.includes(resource)));
+    return !matching.some((st) => st.Effect === "Deny") && matching.some((st) => st.Effect === "Allow");
+}
+
+describe("what each AWS host's instance role lets it do with SSM parameters", () => {
+    const PARAMS: Record<string, string> = {
+        workerToken: arn("/join-token/worker"),
+        managerToken: arn("/join-token/manager"),
+        tlsCa: arn("/tls/ca-cert"),
+        tlsCert: arn("/tls/server-cert"),
+        tlsKey: arn("/tls/server-key"),
+        otherSwarmToken: `arn:aws:ssm:${MOCK_REGION}:${MOCK_ACCOUNT}:parameter/geth-swarm/dev/other/join-token/manager`,
+        unrelated: `arn:aws:ssm:${MOCK_REGION}:${MOCK_ACCOUNT}:parameter/prod/db-password`,
+    };
+    /** Every action that reads, writes or deletes a parameter. */
+    const ACTIONS = [...SSM_READ_ACTIONS, ...SSM_WRITE_ACTIONS];
+    /** The part of AmazonSSMManagedInstanceCore that touches parameters (`sessionManager`, on by default). */
+    const SSM_CORE: PolicyDocument = { Version: "2012-10-17", Statement: [{ Sid: "Core", Effect: "Allow", Action: ["ssm:GetParameter", "ssm:GetParameters"], Resource: ["*"] }] };
+    /** Any broader policy someone might attach to the role. */
+    const EVERYTHING: PolicyDocument = { Version: "2012-10-17", Statement: [{ Sid: "All", Effect: "Allow", Action: ["ssm:*"], Resource: ["*"] }] };
+
+    /** Every `action parameter` pair the policies permit. */
+    const grants = (docs: PolicyDocument[]) =>
+        ACTIONS.flatMap((a) => Object.entries(PARAMS).filter(([, r]) => permitted(docs, a, r)).map(([k]) => `${a} ${k}`));
+    const reads = (actions: string[], params: string[]) => actions.flatMap((a) => params.map((p) => `${a} ${p}`));
+    const ALL5 = ["workerToken", "managerToken", "tlsCa", "tlsCert", "tlsKey"];
+    /** What each group needs at boot: what it reads, and what it writes. */
+    const NEEDS: Record<string, { read: string[]; put: string[] }> = {
+        leader: { read: ALL5, put: ["workerToken", "managerToken"] },
+        follower: { read: ["managerToken"], put: [] },
+        worker: { read: ["workerToken"], put: [] },
+        miner: { read: ["workerToken"], put: [] },
+    };
+
+    it.each([
+        ["one manager (the reference scenario)", {}, ["leader", "worker", "miner"]],
+        ["three managers", { managerCount: 3 }, ["leader", "follower", "worker", "miner"]],
+    ] as [string, Record<string, unknown>, string[]][])("with %s: each group reads exactly what it needs and only the leader writes, whatever else is attached", async (_, extra, groups) => {
+        await deployed(extra);
+        const policies = mocks.ofType("aws:iam/rolePolicy:RolePolicy");
+        expect(policies.map((p) => p.name).sort()).toEqual(groups.map((g) => `hosts-${g}-ssm`).sort());
+        for (const g of groups) {
+            const own: PolicyDocument = JSON.parse(mocks.named("aws:iam/rolePolicy:RolePolicy", `hosts-${g}-ssm`).inputs.policy);
+            const { read, put } = NEEDS[g];
+            const puts = put.map((p) => `ssm:PutParameter ${p}`);
+            expect(grants([own]).sort(), g).toEqual([...reads(["ssm:GetParameter"], read), ...puts].sort());
+            expect(grants([own, SSM_CORE]).sort(), `${g} with AmazonSSMManagedInstanceCore`).toEqual([...reads(["ssm:GetParameter", "ssm:GetParameters"], read), ...puts].sort());
+            expect(grants([own, EVERYTHING]).sort(), `${g} with ssm:* on *`).toEqual([...reads(SSM_READ_ACTIONS, read), ...puts].sort());
+        }
+    });
+
+    it("the leader's policy allows ssm:PutParameter on exactly the two join-token ARNs; no other policy allows any write", async () => {
+        await deployed({ managerCount: 3 });
+        for (const p of mocks.ofType("aws:iam/rolePolicy:RolePolicy")) {
+            const doc: PolicyDocument = JSON.parse(p.inputs.policy);
+            const allowedWrites = doc.Statement.filter((st) => st.Effect === "Allow" && st.Action.some((a) => !SSM_READ_ACTIONS.includes(a)));
+            if (p.name === "hosts-leader-ssm") {
+                expect(allowedWrites).toEqual([{ Sid: "JoinTokens", Effect: "Allow", Action: ["ssm:GetParameter", "ssm:PutParameter"], Resource: TOKENS }]);
+            } else {
+                expect(allowedWrites, p.name).toEqual([]);
+                for (const st of doc.Statement.filter((x) => x.Effect === "Allow")) expect(st.Action, p.name).toEqual(["ssm:GetParameter"]);
+            }
+        }
+    });
+
+    it("no policy has a wildcard action or a `*` resource; every resource is one of the swarm's parameters", async () => {
+        await deployed({ managerCount: 3 });
+        const policies = mocks.ofType("aws:iam/rolePolicy:RolePolicy");
+        expect(policies).toHaveLength(4);
+        for (const p of policies) {
+            for (const st of (JSON.parse(p.inputs.policy) as PolicyDocument).Statement) {
+                expect(st.Action.length, `${p.name} ${st.Sid}`).toBeGreaterThan(0);
+                for (const a of st.Action) expect(a).toMatch(/^ssm:[A-Za-z]+$/);
+                const resources = [...(st.Resource ?? []), ...(st.NotResource ?? [])];
+                expect(resources.length, `${p.name} ${st.Sid}`).toBeGreaterThan(0);
+                expect(st.Resource === undefined, `${p.name} ${st.Sid}: Resource or NotResource, not both`).toBe(st.NotResource !== undefined);
+                for (const r of resources) expect([...TOKENS, ...TLS]).toContain(r);
+            }
+        }
+    });
+});
+
 describe("AwsSwarmHosts variants", () => {
     it("spreads three managers over three zones; the others join as managers", async () => {
         const { vpc } = await deployed({ managerCount: 3 });
@@ -258,7 +374,39 @@ describe("AwsSwarmHosts variants", () => {
         for (const m of managers.slice(1)) {
             expect(m.inputs.userData).toContain("GS_ROLE='manager'");
             expect(m.inputs.userData).toContain("GS_MANAGER_TOKEN_PARAM='/geth-swarm/dev/hosts/join-token/manager'");
-            expect(m.inputs.iamInstanceProfile).toBe(mocks.named("aws:iam/instanceProfile:InstanceProfile", "hosts-manager").state.name);
+            expect(m.inputs.userData).not.toMatch(/GS_TLS_\w+=|GS_DOCKER_TLS_PORT=/);
+        }
+    });
+
+    it("gives the managers other than the leader a role of their own that reads the manager token only", async () => {
+        await deployed({ managerCount: 3 });
+        expect(namesOf("aws:iam/role:Role")).toEqual(["hosts-leader", "hosts-follower", "hosts-worker", "hosts-miner"].sort());
+        expect(namesOf("aws:iam/instanceProfile:InstanceProfile")).toEqual(["hosts-leader", "hosts-follower", "hosts-worker", "hosts-miner"].sort());
+        expect(namesOf("aws:iam/rolePolicy:RolePolicy")).toEqual(["hosts-leader-ssm", "hosts-follower-ssm", "hosts-worker-ssm", "hosts-miner-ssm"].sort());
+        expect(mocks.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment")).toHaveLength(4);
+        expect(["manager", "manager-2", "manager-3", "worker", "miner-worker"].map(profileOf)).toEqual(["hosts-leader", "hosts-follower", "hosts-follower", "hosts-worker", "hosts-miner"]);
+        const role = mocks.named("aws:iam/role:Role", "hosts-follower");
+        expect(role.inputs.description).toBe("geth-swarm dev hosts: managers other than the leader");
+        expect(role.inputs.tags).toEqual({ Name: "geth-swarm-dev-hosts-follower", project: "geth-swarm", stack: "dev", class: "manager" });
+        expect(role.opts?.aliases).toBeUndefined();
+        const policy = mocks.named("aws:iam/rolePolicy:RolePolicy", "hosts-follower-ssm");
+        expect(policy.inputs.role).toBe(role.state.name);
+        expect(JSON.parse(policy.inputs.policy)).toEqual({
+            Version: "2012-10-17",
+            Statement: [
+                { Sid: "ManagerJoinToken", Effect: "Allow", Action: ["ssm:GetParameter"], Resource: [arn("/join-token/manager")] },
+                { Sid: "NoOtherParameters", Effect: "Deny", Action: SSM_READ_ACTIONS, NotResource: [arn("/join-token/manager")] },
+                { Sid: "NoOtherParameterWrites", Effect: "Deny", Action: SSM_WRITE_ACTIONS, NotResource: [arn("/join-token/manager")] },
+                { Sid: "NoJoinTokenWrites", Effect: "Deny", Action: SSM_WRITE_ACTIONS, Resource: [arn("/join-token/manager")] },
+            ],
+        });
+        expect(mocks.named("aws:iam/instanceProfile:InstanceProfile", "hosts-follower").inputs.role).toBe(role.state.name);
+        expect(mocks.named("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "hosts-follower-ssm-core").inputs.role).toBe(role.state.name);
+        for (const n of ["manager-2", "manager-3"]) {
+            const deps = mocks.named(INSTANCE, `hosts-${n}`).opts?.dependsOn ?? [];
+            expect(deps).toContain("aws:iam/rolePolicy:RolePolicy::hosts-follower-ssm");
+            expect(deps).toContain("aws:iam/rolePolicyAttachment:RolePolicyAttachment::hosts-follower-ssm-core");
+            expect(deps).not.toContain("aws:iam/rolePolicy:RolePolicy::hosts-leader-ssm");
         }
     });
 

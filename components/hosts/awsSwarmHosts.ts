@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createDockerCa, createDockerClientCert, createDockerServerCert } from "./dockerTls";
-import type { GethSwarmConfig, HostClass, HostPlan } from "../config/types";
+import type { GethSwarmConfig, HostPlan } from "../config/types";
 import { DOCKER_TLS_PORT } from "../network/firewallRules";
 import { hostAddress, parseIpv4Block, SubnetPlanError } from "../network/subnets";
 import { EC2_ASSUME_ROLE_POLICY, hostPolicyDocument, SwarmParameterArns } from "./awsPolicies";
@@ -113,9 +113,14 @@ export function swarmParameterNames(path: string) {
  * are created with a placeholder and `ignoreChanges: ["value"]`: the leader overwrites
  * them, Pulumi leaves the value alone and `pulumi destroy` deletes them.
  *
- * **IAM.** One role and instance profile per host class present, with the inline policy
- * of {@link hostPolicyDocument} on exactly the parameters' ARNs; optionally the AWS managed
- * `AmazonSSMManagedInstanceCore` for Session Manager (default on; see `sessionManager`).
+ * **IAM.** One role and instance profile per group of hosts present: the leader
+ * (`<name>-leader`), the other managers (`<name>-follower`), the workers (`<name>-worker`)
+ * and the miners (`<name>-miner`), each with the inline policy of
+ * {@link hostPolicyDocument} for what it does at boot, on exactly the parameters' ARNs:
+ * only the leader may write (the two join tokens) and read the TLS material; the other
+ * managers read the manager token, workers and miners the worker token. Optionally the AWS
+ * managed `AmazonSSMManagedInstanceCore` for Session Manager (default on; see
+ * `sessionManager`).
  *
  * **Replacement.** User-data changes replace the host (cloud-init runs once, so an in-place
  * change would do nothing). Non-leader user-data names the leader's instance id: replacing
@@ -197,32 +202,52 @@ export class AwsSwarmHosts extends pulumi.ComponentResource implements SwarmHost
         );
         const params = [workerToken, managerToken, tlsCaParam, tlsCertParam, tlsKeyParam];
 
-        // --- IAM: one role and instance profile per host class present.
+        // --- IAM: one role and instance profile per access group present: the leader, the
+        // other managers, and each class of non-manager host (worker, miner), each with the
+        // policy of what it does at boot (hostPolicyDocument).
         const partition = args.sessionManager === false ? undefined : aws.getPartitionOutput({}, parent).partition;
         const arns: pulumi.Output<SwarmParameterArns> = pulumi
             .all([workerToken.arn, managerToken.arn, tlsCaParam.arn, tlsCertParam.arn, tlsKeyParam.arn])
             .apply(([w, m, ca, cert, key]) => ({ workerToken: w, managerToken: m, tlsCa: ca, tlsCert: cert, tlsKey: key }));
-        const classes = [...new Set(args.hosts.map((h) => h.class))];
-        const iam = new Map<HostClass, { profile: aws.iam.InstanceProfile; ready: pulumi.Resource[] }>();
-        for (const cls of classes) {
+        const groups = new Map<IamGroup, { profile: aws.iam.InstanceProfile; ready: pulumi.Resource[] }>();
+        for (const plan of args.hosts) {
+            const group = iamGroupOf(plan, leader);
+            if (groups.has(group)) continue;
+            const { bootstrapRole, description } = IAM_GROUPS[group];
+            // The leader's role, policy, policy attachment and instance profile were once the
+            // `<name>-manager` ones, which every manager shared (all could write the join
+            // tokens and read the TLS key). Upgrading a stack deployed then: the aliases keep
+            // those four resources under their new names (no replacement; the physical names
+            // stay), the policy is updated in place to the leader's, the role's description
+            // and tags in place, and the leader instance is unchanged. Other managers, if any,
+            // get the new `<name>-follower` role and profile, and their instances are updated
+            // in place to it (EC2 swaps an instance profile without a restart or a new
+            // user-data). Worker and miner roles keep their names and policies but gain the
+            // write Denies, in place.
+            const renamed = (suffix: string) => (group === "leader" ? { aliases: [{ name: `${name}-manager${suffix}` }] } : {});
+            const tags = tagsFor(`${name}-${group}`, { class: plan.class });
             const role = new aws.iam.Role(
-                `${name}-${cls}`,
-                { assumeRolePolicy: JSON.stringify(EC2_ASSUME_ROLE_POLICY), description: `geth-swarm ${stack} ${name}: ${cls} hosts`, tags: tagsFor(`${name}-${cls}`, { class: cls }) },
-                parent,
+                `${name}-${group}`,
+                { assumeRolePolicy: JSON.stringify(EC2_ASSUME_ROLE_POLICY), description: `geth-swarm ${stack} ${name}: ${description}`, tags },
+                { parent: this, ...renamed("") },
             );
-            const policy = new aws.iam.RolePolicy(`${name}-${cls}-ssm`, { role: role.name, policy: arns.apply((a) => JSON.stringify(hostPolicyDocument(cls, a))) }, parent);
+            const policy = new aws.iam.RolePolicy(
+                `${name}-${group}-ssm`,
+                { role: role.name, policy: arns.apply((a) => JSON.stringify(hostPolicyDocument(bootstrapRole, a))) },
+                { parent: this, ...renamed("-ssm") },
+            );
             const ready: pulumi.Resource[] = [policy];
             if (partition) {
                 ready.push(
                     new aws.iam.RolePolicyAttachment(
-                        `${name}-${cls}-ssm-core`,
+                        `${name}-${group}-ssm-core`,
                         { role: role.name, policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/AmazonSSMManagedInstanceCore` },
-                        parent,
+                        { parent: this, ...renamed("-ssm-core") },
                     ),
                 );
             }
-            const profile = new aws.iam.InstanceProfile(`${name}-${cls}`, { role: role.name, tags: tagsFor(`${name}-${cls}`, { class: cls }) }, parent);
-            iam.set(cls, { profile, ready });
+            const profile = new aws.iam.InstanceProfile(`${name}-${group}`, { role: role.name, tags }, { parent: this, ...renamed("") });
+            groups.set(group, { profile, ready });
         }
 
         // --- Instances.
@@ -233,7 +258,7 @@ export class AwsSwarmHosts extends pulumi.ComponentResource implements SwarmHost
         const pool = swarmAddressPool(args.vpcCidr);
         const instance = (plan: HostPlan, role: BootstrapRole, userData: pulumi.Input<string>, extraDeps: pulumi.Resource[]) => {
             const subnet = args.subnets[plan.zoneIndex];
-            const { profile, ready } = iam.get(plan.class)!;
+            const { profile, ready } = groups.get(iamGroupOf(plan, leader))!;
             return new aws.ec2.Instance(
                 `${name}-${plan.name}`,
                 {
@@ -319,6 +344,25 @@ export class AwsSwarmHosts extends pulumi.ComponentResource implements SwarmHost
             instanceIds: this.instances.map((x) => x.id),
         });
     }
+}
+
+/**
+ * The hosts that share an instance role: the leader, the other managers (`follower`), and
+ * the workers and miners by class. Also the suffix of the group's IAM resources' names.
+ */
+type IamGroup = "leader" | "follower" | "worker" | "miner";
+
+const IAM_GROUPS: Record<IamGroup, { bootstrapRole: BootstrapRole; description: string }> = {
+    leader: { bootstrapRole: "leader", description: "the leader (first manager)" },
+    follower: { bootstrapRole: "manager", description: "managers other than the leader" },
+    worker: { bootstrapRole: "worker", description: "worker hosts" },
+    miner: { bootstrapRole: "worker", description: "miner hosts" },
+};
+
+/** The instance role a host gets: its group's. */
+function iamGroupOf(plan: HostPlan, leader: HostPlan): IamGroup {
+    if (plan === leader) return "leader";
+    return plan.class === "manager" ? "follower" : plan.class;
 }
 
 const HOSTNAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
