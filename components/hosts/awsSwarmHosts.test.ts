@@ -28,7 +28,7 @@ const profileOf = (host: string) => {
 };
 
 function deploy(extra: Record<string, unknown> = {}, hostsArgs: Partial<AwsSwarmHostsArgs> = {}) {
-    const config = resolveConfig({ target: "aws", adminCidrs: ["203.0.113.7/32"], ...extra });
+    const config = resolveConfig({ target: "aws", adminCidrs: ["10.8.0.7/32"], ...extra });
     const vpc = new SwarmVpc("net", swarmVpcArgsFromConfig(config));
     const fw = new SwarmFirewall("fw", { vpcId: vpc.vpcId, ...firewallOptionsFromConfig(config) });
     const hosts = new AwsSwarmHosts(
