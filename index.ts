@@ -22,7 +22,7 @@ export const wsEndpoints = net.wsEndpoints;
 export const devAccount = net.devAccount;
 /** The chain id, for wallets. */
 export const chainId = config.chain.chainId;
-/** The swarm visualizer (reachable from adminCidrs on AWS, 127.0.0.1 locally). */
+/** The swarm visualizer, with `visualizer` on (off by default; reachable from adminCidrs on AWS, 127.0.0.1 locally). */
 export const visualizerUrl = net.visualizerUrl;
 /** The manager's Docker API (TLS). */
 export const managerApi = net.managerApi;

@@ -47,7 +47,9 @@ export interface BootStackArgs {
 /**
  * The boot stack on a swarm: the bootnode (node key from a swarm secret, on the swarm's
  * `host` network of the boot host, listening on that host's private IP itself with no
- * published port), the visualizer on a manager (its port published in host mode), and the
+ * published port), with `config.visualizer` the visualizer on a manager (its port published
+ * in host mode; it mounts the manager's Docker socket, which gives full control of the
+ * engine even read-only, hence off by default), and the
  * attachable overlay network `boot_default` (the visualizer's; attach your own services
  * to it if you like). See {@link bootStackSpec}.
  *

@@ -57,8 +57,8 @@ export const CONFIG_KEYS: readonly ConfigKeySpec[] = [
       description: "How `gethImage` is checked before anything is deployed: `tag` (its tag must name geth v1.10 to v1.13; v1.14 and later cannot seal Clique, and `latest`, `stable`, other tags and digest-only references say no version) or `off` (you vouch that your image seals Clique, e.g. your own build of v1.13)." },
     { key: "toolsImage", type: "string", default: "ethereum/client-go:alltools-v1.13.15", target: "both",
       description: "Image that provides the `bootnode` program." },
-    { key: "visualizer", type: "boolean", default: true, target: "both",
-      description: "Run the swarm visualizer on a manager (port `visualizerPort`, admin CIDRs only on AWS)." },
+    { key: "visualizer", type: "boolean", default: false, target: "both",
+      description: "Run the swarm visualizer on a manager (port `visualizerPort`, admin CIDRs only on AWS). Off by default: it mounts the manager's Docker socket, and even mounted read-only that socket gives full control of the Docker engine (and so of the host) to anyone who takes over the visualizer. Turn it on only where you trust everyone who can reach its port." },
     { key: "visualizerImage", type: "string", default: "dockersamples/visualizer:stable", target: "both",
       description: "Image of the swarm visualizer." },
 

@@ -39,6 +39,8 @@ describe("resolveConfig defaults", () => {
         expect(c.hosts[2].signerIndex).toBe(0);
         expect(c.aws).toMatchObject({ vpcCidr: "10.0.0.0/16", zoneCount: 3, natStrategy: "none", privateSubnets: false, rootVolumeSizeGb: 30 });
         expect(c.encryptedOverlay).toBe(true);
+        // The visualizer mounts the manager's Docker socket: off unless asked for.
+        expect(c.visualizer).toBe(false);
         expect(c.images.geth).toBe("ethereum/client-go:v1.13.15");
         expect(c.local).toEqual({ dindImage: "docker:27.5.1-dind", dindPrivileges: "privileged", preloadImages: false, apiPort: 12375, rpcBasePort: 18545, wsBasePort: 19545 });
         expect(resolveConfig({ dindPrivileges: "capabilities" }).local.dindPrivileges).toBe("capabilities");

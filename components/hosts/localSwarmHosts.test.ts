@@ -255,7 +255,7 @@ describe("LocalSwarmHosts: resources", () => {
     });
 
     it("publishes the Docker APIs, the non-miner RPCs and the visualizer on 127.0.0.1 only, and no p2p port", async () => {
-        await build();
+        await build({ visualizer: true });
         const ports = Object.fromEntries(containers().map((c) => [c.inputs.hostname, c.inputs.ports]));
         expect(ports).toEqual({
             manager: [
@@ -290,7 +290,7 @@ describe("LocalSwarmHosts: resources", () => {
         await build({ localApiPort: 22375, localRpcBasePort: 28545, rpcPort: 8600, visualizer: false });
         const ports = containers().map((c) => (c.inputs.ports as Array<{ internal: number; external: number }>).map((p) => `${p.external}->${p.internal}`));
         expect(ports).toEqual([["22375->2376", "28545->8600"], ["22376->2376", "28546->8600"], ["22377->2376"]]);
-        await build({}, { visualizerHostPort: 18080 });
+        await build({ visualizer: true }, { visualizerHostPort: 18080 });
         expect(containers()[0].inputs.ports[2]).toEqual({ internal: 8080, external: 18080, ip: "127.0.0.1", protocol: "tcp" });
     });
 
@@ -308,7 +308,7 @@ describe("LocalSwarmHosts: resources", () => {
     });
 
     it("scales with the plan: 3 managers, 2 workers, 2 miners", async () => {
-        const h = await build({ managerCount: 3, workerCount: 2, minerCount: 2 });
+        const h = await build({ managerCount: 3, workerCount: 2, minerCount: 2, visualizer: true });
         expect(containers().map((c) => [c.inputs.hostname, c.inputs.networksAdvanced[0].ipv4Address, c.inputs.ports.map((p: { external: number }) => p.external)])).toEqual([
             ["manager", "192.168.213.10", [12375, 18545, 8080]],
             ["manager-2", "192.168.213.13", [12378, 18548]],
@@ -421,7 +421,7 @@ describe("LocalSwarmHosts: the SwarmHosts it returns", () => {
     });
 
     it("knows every host address at preview time (plain values, no resource output)", () => {
-        const l = planLocalHosts({ config: resolveConfig({}) });
+        const l = planLocalHosts({ config: resolveConfig({ visualizer: true }) });
         expect(l.hosts.map((h) => [h.plan.name, h.ip, h.apiPort, h.rpcPort, h.visualizerPort])).toMatchInlineSnapshot(`
           [
             [
@@ -452,7 +452,7 @@ describe("LocalSwarmHosts: the SwarmHosts it returns", () => {
 
 describe("LocalSwarmHosts: image preload", () => {
     it("copies geth, tools and visualizer images into every host once they run, and the stacks wait for it", async () => {
-        const h = await build({ preloadImages: true });
+        const h = await build({ preloadImages: true, visualizer: true });
         const p = named("local-preload");
         expect(p.type).toBe("pulumi-nodejs:dynamic/geth-swarm:LocalImagePreload");
         expect(p.inputs.images).toEqual(["ethereum/client-go:v1.13.15", "ethereum/client-go:alltools-v1.13.15", "dockersamples/visualizer:stable"]);
@@ -481,8 +481,8 @@ describe("LocalSwarmHosts: bad args fail before any resource, naming the arg and
         ["subnet too small", { subnet: "192.168.213.0/29" }, /too small for 3 hosts; use a larger one/],
         ["subnet too small for many hosts", { subnet: "192.168.213.0/27", raw: { workerCount: 6 } }, /too small for 8 hosts/],
         ["API ports overlap RPC ports", { raw: { localApiPort: 18544 } }, /localApiPort.*would both be published on 127.0.0.1:18545|localRpcBasePort.*would both be published on 127.0.0.1:18545/],
-        ["visualizer on an API port", { visualizerHostPort: 12376 }, /visualizerHostPort: the visualizer and the Docker API of worker would both be published on 127.0.0.1:12376/],
-        ["visualizer port out of range", { visualizerHostPort: 0 }, /visualizerHostPort 0 must be a port from 1 to 65535/],
+        ["visualizer on an API port", { visualizerHostPort: 12376, raw: { visualizer: true } }, /visualizerHostPort: the visualizer and the Docker API of worker would both be published on 127.0.0.1:12376/],
+        ["visualizer port out of range", { visualizerHostPort: 0, raw: { visualizer: true } }, /visualizerHostPort 0 must be a port from 1 to 65535/],
         ["API ports past 65535", { raw: { localApiPort: 65534 } }, /localApiPort.*port 65536, above 65535; lower/],
         ["TLS validity", { tlsValidityHours: 0 }, /tlsValidityHours 0 must be a whole number of hours/],
     ])("%s", async (_n, a, re) => {

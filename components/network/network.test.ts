@@ -145,11 +145,15 @@ describe("firewallRules (the rule table)", () => {
             "ingress rpc-admin-0: tcp/8545 from 10.8.0.7/32",
             "ingress docker-api-admin-0: tcp/2376 from 10.8.0.7/32",
             "ingress ssh-admin-0: tcp/22 from 10.8.0.7/32",
-            "ingress visualizer-admin-0: tcp/8080 from 10.8.0.7/32",
             "egress egress-all: -1 from 0.0.0.0/0",
         ]);
         expect(rules.filter((r) => r.cidr === "0.0.0.0/0" || r.cidr === "::/0").map((r) => r.key)).toEqual(["egress-all"]);
         for (const r of rules) expect(r.description.length).toBeGreaterThan(10);
+    });
+
+    it("opens the visualizer's port to the admin CIDRs only, when it is on (it is off by default)", () => {
+        const rules = firewallRules(firewallOptionsFromConfig(awsConfig({ visualizer: true })));
+        expect(rules.filter((r) => r.key.startsWith("visualizer")).map(row)).toEqual(["ingress visualizer-admin-0: tcp/8080 from 10.8.0.7/32"]);
     });
 
     it("follows the configured ports, p2p/RPC CIDRs, no ESP without encrypted overlays, no visualizer rule without it", () => {

@@ -96,6 +96,8 @@ describe("pulumi up of the program on a real engine (local target)", () => {
                 dindImage: engine.images.dind,
                 dindPrivileges: "capabilities",
                 preloadImages: true,
+                // On (it is off by default): the tier checks that it runs and answers.
+                visualizer: true,
                 visualizerImage: VISUALIZER_STANDIN,
                 readinessTimeoutSeconds: 300,
             },

@@ -7,6 +7,8 @@ const resources = installProgramMocks("dev", {
     "geth-swarm:target": "aws",
     "geth-swarm:zoneCount": "3",
     "geth-swarm:adminCidrs": '["81.2.69.142/32"]',
+    // On here (it is off by default) so that the program's visualizer path is covered.
+    "geth-swarm:visualizer": "true",
 });
 
 describe("the program, aws target (Pulumi.dev.yaml)", async () => {
@@ -50,6 +52,6 @@ describe("the program, aws target (Pulumi.dev.yaml)", async () => {
     });
 
     it("gives every service its networks by swarm ID: the host network's read by each stack from the manager, the overlay's from its resource", () => {
-        expectNetworksBySwarmId(resources);
+        expectNetworksBySwarmId(resources, { visualizer: true });
     });
 });

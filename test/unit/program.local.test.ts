@@ -25,7 +25,8 @@ describe("the program, local target (Pulumi.local.yaml)", async () => {
         expect(counts["geth-swarm:stacks:BootStack"]).toBe(1);
         expect(counts["geth-swarm:stacks:NodesStack"]).toBe(1);
         const services = resources.filter((r) => r.type === "docker:index/service:Service").map((r) => r.inputs.name).sort();
-        expect(services).toEqual(["boot_bootnode", "boot_visualizer", "nodes_miner", "nodes_node"]);
+        // No visualizer: it is off by default (it mounts the manager's Docker socket).
+        expect(services).toEqual(["boot_bootnode", "nodes_miner", "nodes_node"]);
     });
 
     it("names every child after the component", () => {
@@ -33,12 +34,12 @@ describe("the program, local target (Pulumi.local.yaml)", async () => {
         for (const r of named) expect(r.name, r.type).toMatch(/^geth(-|$)/);
     });
 
-    it("exports the enode, RPC endpoints on 127.0.0.1, the visualizer and the manager API", async () => {
+    it("exports the enode, RPC endpoints on 127.0.0.1 and the manager API; no visualizer URL (off by default)", async () => {
         const enode = await valueOf(program.enode);
         expect(enode).toMatch(/^enode:\/\/[0-9a-f]{128}@192\.168\.213\.\d+:30301$/);
         expect(await valueOf(program.rpcEndpoints)).toEqual(["http://127.0.0.1:18545", "http://127.0.0.1:18546"]);
         expect(await valueOf(program.managerApi)).toBe("tcp://127.0.0.1:12375");
-        expect(await valueOf(program.visualizerUrl)).toMatch(/^http:\/\/127\.0\.0\.1:8080$/);
+        expect(await valueOf(program.visualizerUrl)).toBeUndefined();
         expect(program.target).toBe("local");
         expect(await valueOf(program.stackNames)).toEqual({ boot: "boot", nodes: "nodes" });
         const signers = await valueOf(program.signerAddresses);
@@ -63,6 +64,6 @@ describe("the program, local target (Pulumi.local.yaml)", async () => {
     });
 
     it("gives every service its networks by swarm ID: the host network's read by each stack from the manager, the overlay's from its resource", () => {
-        expectNetworksBySwarmId(resources);
+        expectNetworksBySwarmId(resources, { visualizer: false });
     });
 });

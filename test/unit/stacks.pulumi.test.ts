@@ -93,7 +93,8 @@ function snapshotable(records: Recorded[], prefix: string): unknown[] {
 describe("reference scenario (manager, worker, miner-worker)", () => {
     let d: Deployed;
     beforeAll(async () => {
-        d = await deploy("ref");
+        // The reference scenario with the visualizer on (off by default), so that its service is covered.
+        d = await deploy("ref", { visualizer: true });
     });
 
     it("creates exactly the expected children", () => {
