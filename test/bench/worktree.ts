@@ -1,4 +1,4 @@
-// A git worktree of the commit checked out (HEAD), with the clone's node_modules: what a
+// A git worktree of the commit checked out (HEAD), with a copy of the clone's node_modules: what a
 // long bench measures. Suites and pulumi commands compile the code anew on every run, so an
 // edit made in the working tree while a bench runs would otherwise change what is measured
 // between (or within) runs.
@@ -20,18 +20,20 @@ export function checkoutHead(part: string, log: (m: string) => void): HeadWorktr
     const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
     const tree = fs.mkdtempSync(path.join(os.tmpdir(), `geth-swarm-bench-${commit}-`));
     execFileSync("git", ["worktree", "add", "--detach", tree, "HEAD"], { cwd: ROOT, stdio: "ignore" });
-    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(tree, "node_modules"));
-    // The suites' pre-scripts (test/tools/ensure-deps.cjs) run `npm ci` when package-lock.json
-    // is newer than the installed tree: the fresh checkout's lock would be, and `npm ci` there
-    // would empty the clone's node_modules through the link. HEAD's lock is the clone's (else
-    // the installed tree is not what HEAD asks for): give it the clone's time.
+    // A copy of the clone's installed tree (a few seconds), not a link: an `npm ci` in the
+    // clone while the bench runs must not pull the modules from under it. HEAD's lock must be
+    // the clone's (else the installed tree is not what HEAD asks for), and it gets the clone's
+    // time: the suites' pre-scripts (test/tools/ensure-deps.cjs) run `npm ci` when
+    // package-lock.json is newer than the installed tree, as a fresh checkout's would be.
     const lock = (dir: string) => path.join(dir, "package-lock.json");
+    const remove = () => execFileSync("git", ["worktree", "remove", "--force", tree], { cwd: ROOT, stdio: "ignore" });
     if (fs.readFileSync(lock(tree), "utf8") !== fs.readFileSync(lock(ROOT), "utf8")) {
-        execFileSync("git", ["worktree", "remove", "--force", tree], { cwd: ROOT, stdio: "ignore" });
+        remove();
         throw new Error("package-lock.json differs from HEAD's: commit it (or check it out) and run npm ci before the bench");
     }
+    execFileSync("cp", ["-a", path.join(ROOT, "node_modules"), path.join(tree, "node_modules")]);
     const { atime, mtime } = fs.statSync(lock(ROOT));
     fs.utimesSync(lock(tree), atime, mtime);
     log(`${part}: measuring commit ${commit} in ${tree}`);
-    return { tree, commit, remove: () => execFileSync("git", ["worktree", "remove", "--force", tree], { cwd: ROOT, stdio: "ignore" }) };
+    return { tree, commit, remove };
 }
