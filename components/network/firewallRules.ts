@@ -177,9 +177,9 @@ export function firewallOptionProblems(o: FirewallOptions): string[] {
     const lists: [string, readonly string[]][] = [["adminCidrs", o.adminCidrs], ["rpcCidrs", o.rpcCidrs], ["p2pCidrs", o.p2pCidrs]];
     for (const [k, list] of lists) {
         for (const c of list) {
-            if (!ipaddr.isValidCIDR(c)) problems.push(`${k} entry ${JSON.stringify(c)} is not a CIDR; write an address and a prefix length, e.g. 203.0.113.7/32.`);
+            if (!ipaddr.isValidCIDR(c)) problems.push(`${k} entry ${JSON.stringify(c)} is not a CIDR; write an address and a prefix length, e.g. your own public address as <ip>/32 (\`curl -s https://checkip.amazonaws.com\`).`);
             else if (canonicalNetwork(c) !== compactCidr(c)) problems.push(`${k} entry ${c} has host bits set; write ${canonicalNetwork(c)}.`);
-            else if (k === "adminCidrs" && ipaddr.parseCIDR(c)[1] === 0) problems.push(`adminCidrs entry ${c} opens the Docker API and SSH to everyone; use your own address, e.g. 203.0.113.7/32.`);
+            else if (k === "adminCidrs" && ipaddr.parseCIDR(c)[1] === 0) problems.push(`adminCidrs entry ${c} opens the Docker API and SSH to everyone; use your own public address as <ip>/32 (\`curl -s https://checkip.amazonaws.com\`).`);
         }
     }
     return problems;
