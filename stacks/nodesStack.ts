@@ -197,6 +197,7 @@ export class NodesStack extends pulumi.ComponentResource {
                     services: Object.values(rendered.services).map((s) => s.name),
                     endpoint: secretEndpoint(hosts),
                     timeoutSeconds,
+                    blockPeriodSeconds: config.chain.blockPeriod,
                     // Re-run the wait whenever what the nodes run changes: a service replaced (new id)
                     // or updated in place (its spec's digest), new configs or secrets (new names).
                     triggers: [

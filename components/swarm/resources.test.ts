@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { BootnodeEnodeCheck, ChainReady, SwarmNetworkId, SwarmNodeLabels } from "./resources";
+import { BootnodeEnodeCheck, ChainReady, SwarmNetworkId, SwarmNodeLabels, chainObserveTimeoutMs } from "./resources";
 
 const OUTS: Record<string, Record<string, unknown>> = {
     SwarmNodeLabels: { nodeIds: { manager: "n1", worker: "n2" }, fingerprint: "fp" },
@@ -53,5 +53,21 @@ describe("dynamic resources expose their outputs", () => {
         const r = new SwarmNetworkId("host-network", { endpoint, name: "host" });
         expect(await value(r.name)).toBe("host");
         expect(await value(r.networkId)).toBe("bael5p9zpd1mx79y4xt9kmx6s");
+    });
+});
+
+describe("what pulumi refresh waits for the chain (chainObserveTimeoutMs)", () => {
+    // [timeoutSeconds, blockPeriodSeconds, expected ms]
+    const cases: Array<[number | undefined, number | undefined, number]> = [
+        [600, undefined, 60_000], // no period known: a minute
+        [600, 5, 60_000], // 2 × 5 + 30 = 40 s fits in the minute
+        [600, 15, 60_000], // 60 s exactly
+        [600, 28, 86_000], // 2 × 28 + 30: heads advance within two periods
+        [100, 60, 100_000], // never past the resource's own bound
+        [45, 5, 45_000], // a bound under a minute stays the bound
+        [undefined, 120, 270_000], // no bound given: the period's need
+    ];
+    it.each(cases)("timeout %s s, block period %s s -> %s ms", (timeout, period, expected) => {
+        expect(chainObserveTimeoutMs(timeout, period)).toBe(expected);
     });
 });

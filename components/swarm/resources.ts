@@ -278,6 +278,12 @@ export interface ChainReadyArgs {
     readonly endpoint?: pulumi.Input<DockerEndpoint>;
     /** How long to wait. Default 600. */
     readonly timeoutSeconds?: pulumi.Input<number>;
+    /**
+     * The chain's block period, which bounds what `pulumi refresh` waits to see heads advance:
+     * 2 × `blockPeriodSeconds` + 30 when that is over a minute (and within `timeoutSeconds`).
+     * Default: unknown, and refresh observes for at most a minute.
+     */
+    readonly blockPeriodSeconds?: pulumi.Input<number>;
     /** Values whose change re-runs the wait (e.g. the services' ids). Default: none. */
     readonly triggers?: pulumi.Input<pulumi.Input<string>[]>;
 }
@@ -288,6 +294,7 @@ interface ChainInputs {
     services?: string[];
     endpoint?: DockerEndpoint;
     timeoutSeconds?: number;
+    blockPeriodSeconds?: number;
     triggers?: string[];
 }
 interface ChainOuts {
@@ -307,6 +314,17 @@ async function chainHeads(i: ChainInputs, timeoutMs: number, onProgress?: (m: st
     return { heads: Object.fromEntries(states.map((s) => [s.url, s.head ?? 0])) };
 }
 
+/**
+ * What `pulumi refresh` waits for the chain: a minute, or longer when the block period needs
+ * it (a head is seen to advance within two periods; 30 s for the rest, as the config's
+ * bound of `readinessTimeoutSeconds` has it), never longer than the resource's own bound.
+ * Exported for tests.
+ */
+export function chainObserveTimeoutMs(timeoutSeconds: number | undefined, blockPeriodSeconds: number | undefined): number {
+    const needed = blockPeriodSeconds === undefined ? 0 : (2 * blockPeriodSeconds + 30) * 1000;
+    return Math.min(Math.max(OBSERVE_TIMEOUT_MS, needed), (timeoutSeconds ?? Infinity) * 1000);
+}
+
 /** The dynamic provider of {@link ChainReady}. Exported for tests. */
 export const chainReadyProvider = runOnChangeProvider<ChainInputs, ChainOuts>({
     fingerprint: (i) => JSON.stringify([i.rpcUrls, i.chainId, i.triggers ?? []]),
@@ -315,7 +333,7 @@ export const chainReadyProvider = runOnChangeProvider<ChainInputs, ChainOuts>({
     async observe(state) {
         try {
             // The heads stay as they were seen at the deployment: a refresh that finds the chain healthy changes nothing.
-            await chainHeads(state, observeTimeoutMs(state.timeoutSeconds));
+            await chainHeads(state, chainObserveTimeoutMs(state.timeoutSeconds, state.blockPeriodSeconds));
             return {};
         } catch (e) {
             return { drift: errorMessage(e) };
@@ -340,7 +358,7 @@ export class ChainReady extends pulumi.dynamic.Resource {
             name,
             {
                 rpcUrls: args.rpcUrls, chainId: args.chainId, services: args.services, endpoint: args.endpoint,
-                timeoutSeconds: args.timeoutSeconds, triggers: args.triggers,
+                timeoutSeconds: args.timeoutSeconds, blockPeriodSeconds: args.blockPeriodSeconds, triggers: args.triggers,
                 progressUrn: dynamicResourceUrn("ChainReady", name, opts), heads: undefined, fingerprint: undefined,
             },
             { ...opts, ...ENDPOINT_SECRET },

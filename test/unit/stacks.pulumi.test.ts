@@ -377,7 +377,7 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
             one(d.records, DOCKER.secret, "ref-boot-secret-bootnode-key").inputs.name,
         ]);
         const chain = one(d.records, DOCKER.chainReady, "ref-nodes-chain-ready").inputs;
-        expect(chain).toMatchObject({ rpcUrls: ["http://198.51.100.10:8545", "http://198.51.100.11:8545"], chainId: 4242, timeoutSeconds: 600 });
+        expect(chain).toMatchObject({ rpcUrls: ["http://198.51.100.10:8545", "http://198.51.100.11:8545"], chainId: 4242, timeoutSeconds: 600, blockPeriodSeconds: 5 });
         // It waits for the services' rollout first, through the manager (whose endpoint stays secret).
         expect(chain.services).toEqual(["nodes_node", "nodes_miner"]);
         expect(chain.endpoint).toEqual({ host: "tcp://198.51.100.10:2376", ...TLS });
