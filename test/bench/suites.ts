@@ -11,6 +11,9 @@
 // time is not time spent waiting for another process's lab, the bench first waits for the lab
 // to be free, and a run that still had to wait (someone took the lab in between) is flagged.
 import { ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { which } from "../lab/exec";
 import { acquireLab, releaseLab } from "../lab/cleanup";
 import { toolchainSource } from "../engine/pulumi";
@@ -74,7 +77,12 @@ function timeCommand(cmd: string, args: string[], cwd: string, log: (m: string) 
             const plain = out.replace(/\x1b\[[0-9;]*m/g, "");
             const tests = /^\s*Tests\s+(.+)$/m.exec(plain)?.[1]?.trim();
             const waitedForLab = /the lab is in use by process/.test(plain) || undefined;
-            if (code !== 0) log(`suites: ${cmd} ${args.join(" ")} exited ${code}; last output:\n${out.split("\n").slice(-15).join("\n")}`);
+            if (code !== 0) {
+                // The whole output of a failed run (its last 200 kB) stays for the diagnosis.
+                const file = path.join(os.tmpdir(), `geth-swarm-bench-${[cmd, ...args].join("-").replace(/[^a-z0-9-]/gi, "_")}-${Date.now()}.log`);
+                fs.writeFileSync(file, plain);
+                log(`suites: ${cmd} ${args.join(" ")} exited ${code}; whole output in ${file}; last lines:\n${plain.split("\n").slice(-15).join("\n")}`);
+            }
             resolve({ seconds, exitCode: code ?? -1, tests, waitedForLab });
         });
     });
