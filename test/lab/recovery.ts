@@ -11,6 +11,22 @@ export const secondsSince = (t: number) => Math.round((Date.now() - t) / 100) / 
 /** Polls fast (the figures are recovery times). */
 export const until = <T>(what: string, probe: () => Promise<T | undefined>, ms: number) => waitFor(what, probe, ms, 250);
 
+/**
+ * Blocks after `from` up to `to` (inclusive) whose header time is later than `afterMs` (a
+ * wall-clock instant, e.g. when a signer's host was stopped), read through `host`'s console.
+ * A Clique signer seals a block no earlier than its header time, so a block whose time is
+ * later than the instant a signer stopped cannot be that signer's: blocks it sealed just
+ * before, which other nodes import a moment later (longer on a loaded machine), are not.
+ */
+export async function blocksAfter(net: Network, host: string, from: number, to: number, afterMs: number): Promise<Array<{ number: number; time: number }>> {
+    const out: Array<{ number: number; time: number }> = [];
+    for (let b = from + 1; b <= to; b++) {
+        const time = Number(await net.console<number | string>(host, `eth.getBlock(${b}).timestamp`));
+        if (time * 1000 > afterMs) out.push({ number: b, time });
+    }
+    return out;
+}
+
 /** The highest head among hosts that answer. */
 export async function highest(net: Network, hosts: string[]): Promise<NodeView> {
     const views = (await net.viewAll(hosts)).filter(isView);
