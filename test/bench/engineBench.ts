@@ -12,10 +12,8 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { which } from "../lab/exec";
-import { toolchainSource } from "../engine/pulumi";
 import { readResults } from "./results";
-import { checkoutHead } from "./worktree";
+import { checkoutHead, worktreeEnv } from "./worktree";
 import { round, Summary, summarize } from "./stats";
 
 /** The figures of one engine-tier run (seconds), as test/engine/engine.test.ts writes them. */
@@ -35,9 +33,7 @@ export interface EngineBenchResult {
 function runSuite(tree: string, log: (m: string) => void): Promise<{ exitCode: number; wallSeconds: number }> {
     return new Promise((resolve, reject) => {
         const t = Date.now();
-        // The worktree is elsewhere: it finds the offline toolchain beside this clone.
-        const toolchain = process.env.GETH_SWARM_PULUMI_TOOLCHAIN ?? (which("pulumi") ? undefined : toolchainSource());
-        const env = { ...process.env, NO_COLOR: "1", ...(toolchain ? { GETH_SWARM_PULUMI_TOOLCHAIN: toolchain } : {}) };
+        const env = worktreeEnv();
         const child = spawn("npx", ["vitest", "run", "--project", "engine"], { cwd: tree, stdio: ["ignore", "pipe", "pipe"], env });
         let tail = "";
         const take = (d: Buffer) => (tail = (tail + d.toString()).slice(-20_000));

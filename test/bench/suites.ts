@@ -14,11 +14,9 @@ import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { which } from "../lab/exec";
 import { acquireLab, releaseLab } from "../lab/cleanup";
-import { toolchainSource } from "../engine/pulumi";
 import { Summary, round, summarize } from "./stats";
-import { checkoutHead } from "./worktree";
+import { checkoutHead, worktreeEnv } from "./worktree";
 
 export interface SuiteRun {
     seconds: number;
@@ -63,9 +61,7 @@ function cpuLoad(n: number): { stop: () => void } {
 function timeCommand(cmd: string, args: string[], cwd: string, log: (m: string) => void): Promise<SuiteRun> {
     return new Promise((resolve, reject) => {
         const t = Date.now();
-        // The worktree is elsewhere: it finds the offline Pulumi toolchain beside this clone.
-        const toolchain = process.env.GETH_SWARM_PULUMI_TOOLCHAIN ?? (which("pulumi") ? undefined : toolchainSource());
-        const env = { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1", ...(toolchain ? { GETH_SWARM_PULUMI_TOOLCHAIN: toolchain } : {}) };
+        const env = worktreeEnv();
         const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"], env });
         let out = "";
         const take = (d: Buffer) => (out = (out + d.toString()).slice(-200_000));

@@ -6,6 +6,8 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { toolchainSource } from "../engine/pulumi";
+import { which } from "../lab/exec";
 
 const ROOT = path.join(__dirname, "..", "..");
 
@@ -36,4 +38,14 @@ export function checkoutHead(part: string, log: (m: string) => void): HeadWorktr
     fs.utimesSync(lock(tree), atime, mtime);
     log(`${part}: measuring commit ${commit} in ${tree}`);
     return { tree, commit, remove };
+}
+
+/**
+ * The environment of a suite run in the worktree: colourless output, and, as the worktree is
+ * elsewhere, the offline Pulumi toolchain found beside this clone (unless the machine has
+ * `pulumi` or `GETH_SWARM_PULUMI_TOOLCHAIN` already names one).
+ */
+export function worktreeEnv(): NodeJS.ProcessEnv {
+    const toolchain = process.env.GETH_SWARM_PULUMI_TOOLCHAIN ?? (which("pulumi") ? undefined : toolchainSource());
+    return { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1", ...(toolchain ? { GETH_SWARM_PULUMI_TOOLCHAIN: toolchain } : {}) };
 }
