@@ -450,6 +450,34 @@ describe("pollUntil", () => {
         expect(seen).toMatch(/^GET \/nodes did not answer within \d+ms$/);
     });
 
+    it("lets an attempt record its cut-off when the event loop ran late past the deadline", async () => {
+        // Node runs due timers list by list, one list per duration, in the order of each list's
+        // first timer. Timers of the durations the poll's own backstop can get (its deadline
+        // plus 50 ms of grace), started 100 ms before the poll, put that list ahead of the one
+        // of the call's bound; a loop blocked past both then ran the backstop first.
+        const early = Array.from({ length: 8 }, (_, i) => setTimeout(() => undefined, 243 + i));
+        await new Promise((r) => setTimeout(r, 100));
+        let seen = "nothing yet";
+        const poll = pollUntil(
+            async ({ bound }) => {
+                try {
+                    return await bound(new Promise<string>(() => undefined), "GET /tasks");
+                } catch (e) {
+                    seen = (e as Error).message;
+                    return undefined;
+                }
+            },
+            { timeoutMs: 200 },
+        );
+        const blockedUntil = Date.now() + 400;
+        while (Date.now() < blockedUntil) {
+            // The process not scheduled, as on a loaded machine.
+        }
+        expect(await poll).toBeUndefined();
+        early.forEach(clearTimeout);
+        expect(seen).toMatch(/^GET \/tasks did not answer within \d+ms$/);
+    });
+
     it("does not start an attempt at the deadline", async () => {
         let attempts = 0;
         await pollUntil(

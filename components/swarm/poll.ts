@@ -22,6 +22,7 @@ export interface PollContext {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const noop = (): void => undefined;
 
 /**
  * After the deadline, how long an attempt still gets before {@link pollUntil} stops waiting
@@ -110,12 +111,20 @@ export async function pollUntil<T>(attempt: (ctx: PollContext) => Promise<T | un
             timer = setTimeout(() => resolve(NO_ANSWER), Math.max(0, deadline - Date.now()) + ATTEMPT_GRACE_MS);
         });
         let result: T | undefined | typeof NO_ANSWER;
+        const running = attempt(ctx);
         try {
-            result = await Promise.race([attempt(ctx), late]);
+            result = await Promise.race([running, late]);
         } finally {
             clearTimeout(timer);
         }
-        if (result === NO_ANSWER) return undefined;
+        if (result === NO_ANSWER) {
+            // The attempt's bounded calls time out at the deadline, before `late`; but when the
+            // event loop ran late, Node runs due timers list by list (one list per duration), and
+            // `late` can come first. Their timers are due as well by now: one turn of the loop
+            // lets them cut the calls off, so the attempt records what hung.
+            await Promise.race([running.then(noop, noop), new Promise<void>((resolve) => setImmediate(resolve))]);
+            return undefined;
+        }
         if (result !== undefined) return result;
         const left = deadline - Date.now();
         if (left <= 0) return undefined;
