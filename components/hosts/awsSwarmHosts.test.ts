@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeEach, describe, expect, it } from "vitest";
-import { asSecretInput, fakePem, installAwsMocks, isSecretInput, MOCK_ACCOUNT, MOCK_AMI, MOCK_REGION, MOCK_ZONES, settle, valueOf } from "../../test/unit/awsMocks";
+import { asSecretInput, fakePem, installAwsMocks, isSecretInput, MOCK_ACCOUNT, MOCK_AMI, MOCK_REGION, MOCK_ZONES, RecordedCall, RecordedResource, settle, valueOf } from "../../test/unit/awsMocks";
 import { resolveConfig } from "../config/resolve";
 import type { HostPlan } from "../config/types";
 import { firewallOptionsFromConfig } from "../network/firewallRules";
@@ -39,11 +39,27 @@ function deploy(extra: Record<string, unknown> = {}, hostsArgs: Partial<AwsSwarm
     return { config, vpc, fw, hosts };
 }
 
-async function deployed(extra: Record<string, unknown> = {}, hostsArgs: Partial<AwsSwarmHostsArgs> = {}) {
+type Deployed = ReturnType<typeof deploy>;
+/**
+ * Each configuration is deployed once; a test that asks for one deployed before gets its
+ * components back and the mocks' record of it restored (the tests read the record only).
+ */
+const deployments = new Map<string, { d: Deployed; resources: RecordedResource[]; calls: RecordedCall[] }>();
+
+async function deployed(extra: Record<string, unknown> = {}, hostsArgs: Partial<AwsSwarmHostsArgs> = {}): Promise<Deployed> {
+    const key = JSON.stringify([extra, hostsArgs]);
+    const known = deployments.get(key);
+    mocks.reset();
+    if (known) {
+        mocks.resources.push(...known.resources);
+        mocks.calls.push(...known.calls);
+        return known.d;
+    }
     const d = deploy(extra, hostsArgs);
     await valueOf(pulumi.all(d.hosts.instances.map((i) => i.id)));
     await valueOf(d.hosts.manager);
     await settle();
+    deployments.set(key, { d, resources: [...mocks.resources], calls: [...mocks.calls] });
     return d;
 }
 

@@ -60,7 +60,9 @@ function knownTopLevelKeys(): Set<string> {
     return new Set(JSON.parse(r.stdout) as string[]);
 }
 
-describe.concurrent("the user-data, checked by cloud-init's own schema", () => {
+// A case may wait for the CPU behind every other case's cloud-init process (they run side by
+// side): its bound is the process's own (60 s) and then some.
+describe.concurrent("the user-data, checked by cloud-init's own schema", { timeout: 90_000 }, () => {
     it.each(hosts)("the %s's user-data is a valid cloud-config", async (name, p) => {
         expect(hasCloudInit, INSTALL_HINT).toBe(true);
         const r = await validate(name, renderCloudInit(p));
