@@ -1,4 +1,4 @@
-import { availableParallelism, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defineConfig } from "vitest/config";
 
@@ -14,10 +14,6 @@ export default defineConfig({
                     env: { GETH_SWARM_HOME: join(tmpdir(), "geth-swarm-unit-home") },
                     testTimeout: 20_000,
                     setupFiles: ["test/unit/setup.ts"],
-                    // Much of the suite waits on child processes (cloud-init, shellcheck, the program under
-                    // tsx) and on the bounds of misbehaving-API cases: two files at a time even on 2 CPUs,
-                    // where the default (one worker fewer than CPUs) would run one.
-                    maxWorkers: Math.max(2, availableParallelism() - 1),
                     // The misbehaving-API cases (components/swarm/edges.test.ts) each wait out their bound:
                     // side by side, not five at a time.
                     maxConcurrency: 24,
