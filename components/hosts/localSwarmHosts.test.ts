@@ -2,6 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { resolveConfig, RawConfig } from "../config";
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { DIND_CAPABILITIES, dindCapabilitiesEntrypoint, dindCommand, LocalSwarmHosts, LocalSwarmHostsArgs, planLocalHosts } from "./localSwarmHosts";
 
 // ----------------------------------------------------------------------------------------
@@ -247,6 +250,32 @@ describe("LocalSwarmHosts: resources", () => {
         const run = spawnSync("dash", ["-c", script, "dind-host", "sh", "-c", "echo started; exit 3"], { encoding: "utf8" });
         expect(run.stdout).toBe("started\n");
         expect(run.status).toBe(3);
+    });
+
+    it("the capabilities entrypoint exits with the status of a command that fails at once (100 runs)", () => {
+        // A dockerd that fails at start exits before the script first looks at it; a script
+        // that only waits while the process is alive then lost the status (in 6 to 21 runs of 100 on the 2-CPU test machines).
+        const [, , script] = dindCapabilitiesEntrypoint("local-manager");
+        const loop = 'for i in $(seq 100); do dash -c "$1" dind-host sh -c "exit 3"; echo "$?"; done';
+        const run = spawnSync("dash", ["-c", loop, "loop", script], { encoding: "utf8", timeout: 60_000 });
+        expect(run.status, run.stderr).toBe(0);
+        expect(run.stdout.trim().split("\n")).toEqual(Array(100).fill("3"));
+    });
+
+    it("the capabilities entrypoint passes SIGTERM on and exits with the command's status after it", () => {
+        const [, , script] = dindCapabilitiesEntrypoint("local-manager");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gs-entrypoint-"));
+        try {
+            const up = path.join(dir, "up");
+            // The command says it runs, then stops with status 7 on TERM.
+            const cmd = `trap 'exit 7' TERM; echo up > '${up}'; while :; do sleep 0.05; done`;
+            // The entrypoint in the background, sent TERM once the command runs (20 s bound).
+            const outer = 'dash -c "$1" dind-host sh -c "$2" & e=$!; n=0; until [ -s "$3" ]; do n=$((n+1)); [ "$n" -le 400 ] || exit 99; sleep 0.05; done; kill -TERM "$e"; wait "$e"';
+            const run = spawnSync("dash", ["-c", outer, "outer", script, cmd, up], { encoding: "utf8", timeout: 30_000 });
+            expect(run.status, run.stderr).toBe(7);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("starts dockerd itself with TLS verification on 2376 and no plain-HTTP listener", () => {

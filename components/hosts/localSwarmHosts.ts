@@ -197,7 +197,7 @@ export const DIND_STOP_GRACE_SECONDS = 30;
 
 /**
  * Entrypoint of a `capabilities`-mode host: runs the dockerd command given as arguments,
- * passes SIGTERM on, and once dockerd has stopped removes the host's cgroup directories
+ * passes SIGTERM on, exits with dockerd's status, and once dockerd has stopped removes the host's cgroup directories
  * (`/sys/fs/cgroup[/<controller>]/geth-swarm-dind/<container>`, created by its dockerd in
  * the machine's cgroup tree), so a destroyed host leaves none behind.
  */
@@ -208,6 +208,9 @@ export function dindCapabilitiesEntrypoint(containerName: string): string[] {
         '"$@" &',
         "pid=$!",
         "trap 'kill -TERM $pid 2>/dev/null' TERM INT",
+        // The first wait even if dockerd has already exited (the shell may have reaped it: its
+        // status is kept for `wait`); then again while a forwarded signal interrupted the wait.
+        'wait "$pid"; status=$?',
         'while kill -0 "$pid" 2>/dev/null; do wait "$pid"; status=$?; done',
         'for d in "/sys/fs/cgroup/$cg" /sys/fs/cgroup/*/"$cg"; do',
         '  [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null',
