@@ -71,7 +71,8 @@ for (const [section, title] of [["suites", "Test suites (wall time, seconds)"], 
         const failed = x.runs.filter((y) => y.exitCode !== 0).length;
         const passed = x.allPassed ? `${x.runs.length} of ${x.runs.length}${tests ? `, ${tests}` : ""}` : `${x.runs.length - failed} of ${x.runs.length} (exit ${x.runs.map((y) => y.exitCode).join(", ")}; ${tests})`;
         const waited = x.runs.filter((y) => y.waitedForLab).length;
-        out.push(`| \`${x.command}\` | ${x.runs.length} | ${s(x.wallSeconds)}${waited ? ` (${waited} run(s) waited for another lab)` : ""} | ${passed} |`);
+        const at = x.commit ? ` (commit ${x.commit})` : "";
+        out.push(`| \`${x.command}\`${at} | ${x.runs.length} | ${s(x.wallSeconds)}${waited ? ` (${waited} run(s) waited for another lab)` : ""} | ${passed} |`);
     }
     if (!su.lab) out.push(`| \`npm run test:lab\` | – | not measured${su.labSkipped ? ` (${su.labSkipped})` : ""} | – |`);
     out.push("");

@@ -14,7 +14,8 @@
 //
 // No part asserts a timing; each prints progress lines as it goes (the whole run takes many
 // minutes) and rewrites only its own section of results.json.
-import { BENCH_RESULTS, writeSection } from "./results";
+import { BENCH_RESULTS, readResults, writeSection } from "./results";
+import type { SuitesResults } from "./suites";
 
 const PARTS = ["graph", "lab", "throughput", "suites", "engine", "chart"] as const;
 type Part = (typeof PARTS)[number];
@@ -91,7 +92,15 @@ async function main(): Promise<void> {
             case "suites": {
                 const { runSuitesBench } = await import("./suites");
                 const r = await runSuitesBench({ runs: o.runs, labRuns: o.labSuiteRuns, engineRuns: o.engineSuiteRuns, load: o.load, log });
-                writeSection(o.load ? "suitesLoaded" : "suites", r);
+                const section = o.load ? "suitesLoaded" : "suites";
+                // A suite not run this time keeps its last figures, with the commit they were measured on.
+                const before = readResults()[section] as SuitesResults | undefined;
+                if (!r.lab && before?.lab && (before.load ?? 0) === (r.load ?? 0)) {
+                    r.lab = { ...before.lab, commit: before.lab.commit ?? before.commit };
+                    delete r.labSkipped;
+                }
+                if (!r.engine && before?.engine && (before.load ?? 0) === (r.load ?? 0)) r.engine = { ...before.engine, commit: before.engine.commit ?? before.commit };
+                writeSection(section, r);
                 break;
             }
             case "engine": {

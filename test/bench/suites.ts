@@ -28,6 +28,8 @@ export interface SuiteRun {
 }
 
 export interface SuiteResult {
+    /** The commit measured, when not the section's: a suite not run again keeps its last figures. */
+    commit?: string;
     command: string;
     runs: SuiteRun[];
     wallSeconds: Summary;
