@@ -7,7 +7,7 @@
 // signers and seals, with the genesis and every node task unchanged; a clean teardown after
 // all of it. Figures go under `reliability` in results.json.
 // Runs as root: `npx vitest run --project lab test/lab/reliability-signers.test.ts`.
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { parseEnode } from "../../components/chain";
 import { describeLeftovers, isEmpty, listLeftovers } from "./cleanup";
 import { Network, deployNetwork, recordReliability } from "./deploy";
@@ -42,8 +42,18 @@ async function signerOf(host: string, n: number): Promise<string> {
     return (await N().console<string>(host, `clique.getSigner(eth.getBlock(${n}).hash)`)).toLowerCase();
 }
 
-afterAll(async () => {
+/** A host whose daemon a test stopped and has not started again. */
+let stopped: string | undefined;
+
+// A test that fails half-way does not leave its host cut off or stopped for the next tests.
+afterEach(async () => {
     if (lab && cutOff) await healHost(lab, cutOff).catch(() => undefined);
+    cutOff = undefined;
+    if (lab && stopped) await startDaemon(lab, stopped).catch(() => undefined);
+    stopped = undefined;
+});
+
+afterAll(async () => {
     if (lab) await lab.teardown();
 });
 
@@ -67,6 +77,7 @@ describe("reliability with three Clique signers on 5 hosts", () => {
         const before = await n.view(host);
         const downSigner = n.signerAddresses[n.config.hosts.find((h) => h.name === host)!.signerIndex!].toLowerCase();
         await stopDaemon(n.lab, host);
+        stopped = host;
         const stoppedAt = Date.now();
         const atStop = await R.highest(n, ["manager"]);
         // Polled, not a fixed window: the other two signers seal on (out of turn where the third
@@ -90,6 +101,7 @@ describe("reliability with three Clique signers on 5 hosts", () => {
         for (const b of whileDown) sealers.add(await signerOf("manager", b.number));
         const tr = Date.now();
         await startDaemon(n.lab, host);
+        stopped = undefined;
         const back = await R.backAfterReboot(n, host, BOUND.rebootTasks);
         const first = await until(`${host} answering`, () => n.view(host), BOUND.restart);
         const healthy = await n.waitHealthy(BOUND.heads);

@@ -5,7 +5,7 @@
 // chain halts: recorded), and a clean teardown after all of it. Cases run in sequence on
 // one network; each records what it measured under `reliability` in results.json.
 // Runs as root: `npx vitest run --project lab test/lab/reliability.test.ts`.
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { parseEnode } from "../../components/chain";
 import { verifyBootnodeEnode } from "../../components/swarm";
 import { describeLeftovers, isEmpty, listLeftovers } from "./cleanup";
@@ -45,8 +45,18 @@ const taskIds = () => R.taskIds(N());
 const initCounts = (host: string) => R.initCounts(N(), host);
 const datadirInits = (host: string) => R.datadirInits(N(), host);
 
-afterAll(async () => {
+/** A host whose daemon a test stopped and has not started again. */
+let stopped: string | undefined;
+
+// A test that fails half-way does not leave its host cut off or stopped for the next tests.
+afterEach(async () => {
     if (lab && cutOff) await healHost(lab, cutOff).catch(() => undefined);
+    cutOff = undefined;
+    if (lab && stopped) await startDaemon(lab, stopped).catch(() => undefined);
+    stopped = undefined;
+});
+
+afterAll(async () => {
     if (lab) await lab.teardown();
 });
 
@@ -116,6 +126,7 @@ describe("reliability on 3 hosts with one signer", () => {
         const chainAtStop = await highest(["manager", "miner-worker"]);
         const t = Date.now();
         const stopSeconds = await stopDaemon(n.lab, host);
+        stopped = host;
         // While it is down, the others keep the chain going.
         await until(
             "the chain to advance with the boot host down",
@@ -126,6 +137,7 @@ describe("reliability on 3 hosts with one signer", () => {
         const downFor = secondsSince(t);
         const t2 = Date.now();
         const startSeconds = await startDaemon(n.lab, host);
+        stopped = undefined;
         const back = await backAfterReboot(host, BOUND.rebootTasks);
         const nodeBackSeconds = secondsSince(t2);
         const boot = await verifyBootnodeEnode(n.lab.manager.docker, n.bootnodeService, n.enode, { timeoutMs: BOUND.restart });
@@ -304,6 +316,7 @@ describe("reliability on 3 hosts with one signer", () => {
         const minerBefore = await n.view(host);
         const t = Date.now();
         await stopDaemon(l, host);
+        stopped = host;
         const stoppedAt = Date.now();
         const atStop = await highest(n.nodeHosts);
         // Proving that nothing is sealed takes a window. The signer may have sealed a block just
@@ -315,6 +328,7 @@ describe("reliability on 3 hosts with one signer", () => {
         const sealedWhileDown = await R.blocksAfter(n, afterWatch.host, atStop.number, afterWatch.number, stoppedAt);
         const tr = Date.now();
         await startDaemon(l, host);
+        stopped = undefined;
         const back = await backAfterReboot(host, BOUND.rebootTasks);
         const resumed = await until(
             "the chain to advance again",
