@@ -19,7 +19,7 @@ import { ChainNotReadyError, waitForChain } from "./chain";
 import { formSwarm, SwarmFormationError } from "./form";
 import { applyNodeLabels, SwarmNodesNotReadyError } from "./labels";
 import { SwarmNetworkNotFoundError, swarmNetworkId } from "./networks";
-import { pollUntil } from "./poll";
+import { PollContext, pollUntil } from "./poll";
 import { expectWithin, Measured, measure } from "./timing.fixtures";
 
 /** The bound given to every call. */
@@ -430,24 +430,26 @@ describe("pollUntil", () => {
         expectWithin(m, 200, 200);
     });
 
+    /** An attempt whose one call (`what`) never answers; `seen` is the error it was cut off with. */
+    function hangingCall(what: string) {
+        const rec = { seen: "nothing yet" };
+        const attempt = async ({ bound }: PollContext): Promise<string | undefined> => {
+            try {
+                return await bound(new Promise<string>(() => undefined), what);
+            } catch (e) {
+                rec.seen = (e as Error).message;
+                return undefined;
+            }
+        };
+        return { attempt, rec };
+    }
+
     it("bound() cuts a call at the deadline so the attempt can say what hung", async () => {
-        let seen = "";
-        const m = await measure(() =>
-            pollUntil(
-                async ({ bound }) => {
-                    try {
-                        return await bound(new Promise<string>(() => undefined), "GET /nodes");
-                    } catch (e) {
-                        seen = (e as Error).message;
-                        return undefined;
-                    }
-                },
-                { timeoutMs: 200 },
-            ),
-        );
+        const { attempt, rec } = hangingCall("GET /nodes");
+        const m = await measure(() => pollUntil(attempt, { timeoutMs: 200 }));
         expect(m.value).toBeUndefined();
         expectWithin(m, 200, 200);
-        expect(seen).toMatch(/^GET \/nodes did not answer within \d+ms$/);
+        expect(rec.seen).toMatch(/^GET \/nodes did not answer within \d+ms$/);
     });
 
     it("lets an attempt record its cut-off when the event loop ran late past the deadline", async () => {
@@ -457,25 +459,15 @@ describe("pollUntil", () => {
         // of the call's bound; a loop blocked past both then ran the backstop first.
         const early = Array.from({ length: 8 }, (_, i) => setTimeout(() => undefined, 243 + i));
         await new Promise((r) => setTimeout(r, 100));
-        let seen = "nothing yet";
-        const poll = pollUntil(
-            async ({ bound }) => {
-                try {
-                    return await bound(new Promise<string>(() => undefined), "GET /tasks");
-                } catch (e) {
-                    seen = (e as Error).message;
-                    return undefined;
-                }
-            },
-            { timeoutMs: 200 },
-        );
+        const { attempt, rec } = hangingCall("GET /tasks");
+        const poll = pollUntil(attempt, { timeoutMs: 200 });
         const blockedUntil = Date.now() + 400;
         while (Date.now() < blockedUntil) {
             // The process not scheduled, as on a loaded machine.
         }
         expect(await poll).toBeUndefined();
         early.forEach(clearTimeout);
-        expect(seen).toMatch(/^GET \/tasks did not answer within \d+ms$/);
+        expect(rec.seen).toMatch(/^GET \/tasks did not answer within \d+ms$/);
     });
 
     it("does not start an attempt at the deadline", async () => {

@@ -95,11 +95,13 @@ async function main(): Promise<void> {
                 const section = o.load ? "suitesLoaded" : "suites";
                 // A suite not run this time keeps its last figures, with the commit they were measured on.
                 const before = readResults()[section] as SuitesResults | undefined;
-                if (!r.lab && before?.lab && (before.load ?? 0) === (r.load ?? 0)) {
-                    r.lab = { ...before.lab, commit: before.lab.commit ?? before.commit };
-                    delete r.labSkipped;
+                if (before && (before.load ?? 0) === (r.load ?? 0)) {
+                    if (!r.lab && before.lab) {
+                        r.lab = { ...before.lab, commit: before.lab.commit ?? before.commit };
+                        delete r.labSkipped;
+                    }
+                    if (!r.engine && before.engine) r.engine = { ...before.engine, commit: before.engine.commit ?? before.commit };
                 }
-                if (!r.engine && before?.engine && (before.load ?? 0) === (r.load ?? 0)) r.engine = { ...before.engine, commit: before.engine.commit ?? before.commit };
                 writeSection(section, r);
                 break;
             }
