@@ -15,15 +15,35 @@ export const DATA_DIR = "/data";
 /** Where swarm mounts secrets inside a container. */
 export const SECRETS_DIR = "/run/secrets";
 
-/** Directories the start script uses; the defaults are the container's. Tests point them elsewhere. */
-export interface StartScriptPaths {
+/**
+ * How long a geth may have no peer before the start script's watchdog stops it, so that
+ * swarm restarts the task and geth bootstraps its discovery again (see
+ * {@link renderStartScript}). After {@link PEERLESS_RESTARTS_BEFORE_BACKOFF} such restarts
+ * in a row the wait doubles each time, up to {@link PEERLESS_LIMIT_MAX_SECONDS}.
+ */
+export const PEERLESS_LIMIT_SECONDS = 60;
+export const PEERLESS_RESTARTS_BEFORE_BACKOFF = 3;
+export const PEERLESS_LIMIT_MAX_SECONDS = 960;
+/** How often the watchdog asks geth for its peer count (`net.peerCount` over IPC). */
+export const PEER_CHECK_SECONDS = 10;
+/** File in a geth datadir with the count of peerless restarts in a row. */
+export const PEERLESS_FILE = "geth-swarm-peerless";
+
+/** Directories and timings the start script uses; the defaults are the container's. Tests change them. */
+export interface StartScriptOptions {
     /** Default {@link CONFIG_DIR}. */
     readonly configDir?: string;
     /** Default {@link DATA_DIR}. */
     readonly dataDir?: string;
     /** Default {@link SECRETS_DIR}. */
     readonly secretsDir?: string;
+    /** Default {@link PEER_CHECK_SECONDS}; may be fractional. */
+    readonly peerCheckSeconds?: number;
+    /** Default {@link PEERLESS_LIMIT_SECONDS}. */
+    readonly peerlessLimitSeconds?: number;
 }
+/** @deprecated Renamed {@link StartScriptOptions}. */
+export type StartScriptPaths = StartScriptOptions;
 
 /** File names under `/run/secrets/` of signer `i`'s key and password. */
 export function signerKeyFile(index: number): string {
@@ -84,16 +104,33 @@ export const INITS_FILE = "geth-swarm-inits";
  *    chain) is authorised once a majority of the current signers proposed it; geth
  *    ignores a proposal for an address that already signs. Proposals live in geth's
  *    memory, so every start makes them again;
- * 5. `exec`s geth with the flags it was given, so geth is the container's main process.
+ * 5. starts a peer watchdog in the background: every {@link PEER_CHECK_SECONDS} it asks geth
+ *    for `net.peerCount` over IPC, and when geth has answered 0 for
+ *    {@link PEERLESS_LIMIT_SECONDS} it stops geth (SIGTERM), so swarm restarts the task.
+ *    Every deployment has at least two geths (a manager and a miner), so a geth with no
+ *    peer for that long is cut off. geth v1.13 fills an empty discovery table only at
+ *    start and on its refresh every 15-30 minutes: a geth whose first bonding failed (it
+ *    started while the bootnode was down, or under load the replies missed discv4's
+ *    500 ms timeout) stays alone until then, and a restart bootstraps it again from the
+ *    bootnode and its node database. The restarts in a row are counted in the datadir
+ *    ({@link PEERLESS_FILE}); after {@link PEERLESS_RESTARTS_BEFORE_BACKOFF} the wait doubles
+ *    each time, up to {@link PEERLESS_LIMIT_MAX_SECONDS}, and a peer resets the count. A
+ *    check geth does not answer counts as neither;
+ * 6. `exec`s geth with the flags it was given, so geth is the container's main process.
  *    (The finished proposal job stays a zombie under geth, which does not reap it: one
  *    process-table entry per start. Docker's `init` would reap it, but `docker-init` is
  *    not on every engine the hosts may run, and a service that asks for it where it is
  *    missing does not start.)
  */
-export function renderStartScript(paths: StartScriptPaths = {}): string {
-    const configDir = paths.configDir ?? CONFIG_DIR;
-    const dataDir = paths.dataDir ?? DATA_DIR;
-    const secretsDir = paths.secretsDir ?? SECRETS_DIR;
+export function renderStartScript(options: StartScriptOptions = {}): string {
+    const configDir = options.configDir ?? CONFIG_DIR;
+    const dataDir = options.dataDir ?? DATA_DIR;
+    const secretsDir = options.secretsDir ?? SECRETS_DIR;
+    const check = options.peerCheckSeconds ?? PEER_CHECK_SECONDS;
+    const limit = options.peerlessLimitSeconds ?? PEERLESS_LIMIT_SECONDS;
+    if (!(check > 0) || !Number.isInteger(limit) || limit < 1 || limit > PEERLESS_LIMIT_MAX_SECONDS) {
+        throw new Error(`start script: peerCheckSeconds must be > 0 and peerlessLimitSeconds an integer in 1..${PEERLESS_LIMIT_MAX_SECONDS}`);
+    }
     return `#!/bin/sh
 # geth-swarm start script for the node and miner services.
 # Usage: start.sh node|miner [geth flags...]
@@ -146,7 +183,56 @@ else
     nat="any"
 fi
 
+# 5. The peer watchdog (started just before geth): stops geth after a long time alone.
+peerless_file="$datadir/${PEERLESS_FILE}"
+watch_peers() {
+    gethpid="$1"
+    ipc="$datadir/geth.ipc"
+    restarts="$(cat "$peerless_file" 2>/dev/null || true)"
+    case "$restarts" in
+        ''|*[!0-9]*) restarts=0 ;;
+    esac
+    limit=${limit}
+    n=${PEERLESS_RESTARTS_BEFORE_BACKOFF}
+    while [ "$n" -lt "$restarts" ] && [ "$limit" -lt ${PEERLESS_LIMIT_MAX_SECONDS} ]; do
+        limit=$((limit * 2))
+        n=$((n + 1))
+    done
+    if [ "$limit" -gt ${PEERLESS_LIMIT_MAX_SECONDS} ]; then
+        limit=${PEERLESS_LIMIT_MAX_SECONDS}
+    fi
+    log "peer watchdog: geth is stopped after $limit s with no peer (peerless restarts in a row: $restarts)"
+    alone_since=""
+    while sleep ${check} && kill -0 "$gethpid" 2>/dev/null; do
+        peers="$(geth attach --exec net.peerCount "$ipc" 2>/dev/null || true)"
+        case "$peers" in
+            ''|*[!0-9]*) continue ;;
+            0) ;;
+            *)
+                alone_since=""
+                if [ "$restarts" -ne 0 ]; then
+                    restarts=0
+                    echo 0 > "$peerless_file" || true
+                fi
+                continue
+                ;;
+        esac
+        now="$(date +%s)"
+        if [ -z "$alone_since" ]; then
+            alone_since="$now"
+        fi
+        if [ $((now - alone_since)) -ge "$limit" ]; then
+            restarts=$((restarts + 1))
+            echo "$restarts" > "$peerless_file" || true
+            log "no peer for $((now - alone_since)) s (limit $limit s): stopping geth, so that the swarm restarts it and it bootstraps its discovery again (peerless restart $restarts in a row)"
+            kill -TERM "$gethpid" 2>/dev/null || true
+            return 0
+        fi
+    done
+}
+
 if [ "$role" = "node" ]; then
+    watch_peers "$$" &
     exec geth --datadir "$datadir" --nat "$nat" "$@"
 fi
 
@@ -208,6 +294,7 @@ if [ -n "$others" ]; then
     propose $others &
 fi
 
+watch_peers "$$" &
 exec geth --datadir "$datadir" --nat "$nat" "$@" \\
     --mine --miner.etherbase "$address" --unlock "$address" --password "$password"
 `;

@@ -131,6 +131,10 @@ export function renderGenesis(config: GethSwarmConfig, signerAddresses: readonly
  * `/geth-swarm/`, and keep their chain in a named volume at `/data`. They find each other through the bootnode only
  * (`--bootnodes`); the stack does not use the boot stack's overlay network.
  *
+ * A geth with no peer for a minute is stopped by the start script's watchdog, and the
+ * swarm starts it again (`restartCondition: any`), so it bootstraps its discovery anew;
+ * see {@link renderStartScript}.
+ *
  * The genesis lists the first `config.chain.genesisSignerCount` signers only. Every
  * signer proposes the others of the `signers` config on start, so miner hosts added to a
  * running chain (with `genesisSigners` pinned to the chain's first signer count, which

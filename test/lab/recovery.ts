@@ -1,7 +1,7 @@
 // Recovery helpers for the lab's reliability tests: fast polls, the highest head, task IDs
 // of both stacks, new containers of a service on a host, whether the swarm brought a host's
 // geth back after its daemon restarted, and how often the start script initialised a datadir.
-import { DATA_DIR, INITS_FILE } from "../../stacks";
+import { DATA_DIR, INITS_FILE, PEERLESS_LIMIT_SECONDS } from "../../stacks";
 import type { Network, NodeView } from "./deploy";
 import { isView } from "./deploy";
 import { waitFor } from "./exec";
@@ -10,6 +10,13 @@ export const secondsSince = (t: number) => Math.round((Date.now() - t) / 100) / 
 
 /** Polls fast (the figures are recovery times). */
 export const until = <T>(what: string, probe: () => Promise<T | undefined>, ms: number) => waitFor(what, probe, ms, 250);
+
+/**
+ * Bound for a wait that a geth left with no peer may need: the start script's watchdog
+ * stops it after {@link PEERLESS_LIMIT_SECONDS} alone, then swarm starts it again and it
+ * bonds with the bootnode (a minute is ample even on a loaded machine).
+ */
+export const PEERLESS_RECOVERY_MS = (PEERLESS_LIMIT_SECONDS + 60) * 1000;
 
 /**
  * Blocks after `from` up to `to` (inclusive) whose header time is later than `afterMs` (a

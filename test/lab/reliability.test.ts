@@ -67,7 +67,8 @@ describe("reliability on 3 hosts with one signer", () => {
         net = await deployNetwork(lab, { configOverrides: { blockPeriod: PERIOD } });
         expect(net.allHosts.sort()).toEqual(["manager", "miner-worker", "worker"]);
         expect(net.config.bootHost).toBe("worker");
-        await net.waitHealthy(BOUND.heads);
+        // Under load a geth can miss its first bonding and stay alone until the watchdog restarts it.
+        await net.waitHealthy(BOUND.heads + R.PEERLESS_RECOVERY_MS);
         figures.setupSeconds = secondsSince(t);
         recordReliability(GROUP, "setup", { seconds: figures.setupSeconds, blockPeriodSeconds: PERIOD, ...net.timings });
     });
@@ -206,7 +207,7 @@ describe("reliability on 3 hosts with one signer", () => {
         // A node that starts while the bootnode is down: the boot host's node, crashed and restarted.
         const old = await n.container(bootHost);
         await l.docker(["kill", old], { host: bootHost });
-        await newContainer(bootHost, n.serviceOf(bootHost), old);
+        const restarted = await newContainer(bootHost, n.serviceOf(bootHost), old);
         const tk = Date.now();
         const peersWithoutBootnode = await until(`${bootHost} answering`, () => n.view(bootHost), BOUND.restart).then(async () => {
             // Give it a few periods with no bootnode; record whether it found peers from its node database.
@@ -224,8 +225,11 @@ describe("reliability on 3 hosts with one signer", () => {
         const check = await verifyBootnodeEnode(l.manager.docker, n.bootnodeService, n.enode, { timeoutMs: BOUND.restart });
         const pong = await discv4Ping(l.host(bootHost).ip, n.config.ports.bootnode);
         const enodeBackSeconds = secondsSince(tb);
-        await until(`${bootHost} with a peer`, async () => ((await n.view(bootHost)).peers > 0 ? true : undefined), BOUND.peers);
+        // If its first bonding failed, its table stays empty (geth refills it every 15-30 min):
+        // the start script's watchdog then restarts it, and it bootstraps from the bootnode.
+        await until(`${bootHost} with a peer`, async () => ((await n.view(bootHost)).peers > 0 ? true : undefined), BOUND.peers + R.PEERLESS_RECOVERY_MS);
         const peersAfterBootnodeSeconds = secondsSince(tb);
+        const restartedByWatchdog = (await n.container(bootHost)) !== restarted;
         const healthy = await n.waitHealthy(BOUND.heads);
         record("bootnodeLoss", {
             scaledDownSeconds,
@@ -236,6 +240,7 @@ describe("reliability on 3 hosts with one signer", () => {
             restartedNodeWhileDown: { host: bootHost, ...peersWithoutBootnode },
             bootnodeBackToEnodeSeconds: enodeBackSeconds,
             restartedNodePeersAfterBootnodeBackSeconds: peersAfterBootnodeSeconds,
+            restartedNodeRestartedByWatchdog: restartedByWatchdog,
             headsEqualAfterSeconds: secondsSince(tb),
             headAfter: healthy[0].number,
             sameNodeId: check.nodeId === parseEnode(n.enode).id && pong.nodeId === parseEnode(n.enode).id,

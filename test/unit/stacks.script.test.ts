@@ -41,7 +41,10 @@ describe("start script", () => {
          * Lay out config, data, secrets and stub binaries; return a runner. The stub geth's
          * `attach` fails `attachFailures` times before it answers, like a geth still starting.
          */
-        function setup(hostName: string, opts: { signers?: string; attachFailures?: number } = {}) {
+        function setup(
+            hostName: string,
+            opts: { signers?: string; attachFailures?: number; peers?: string; runSeconds?: number; checks?: number; peerless?: string; limit?: number } = {},
+        ) {
             if (!which("dash")) throw new Error("dash runs the start script as the images' /bin/sh would: apt-get install dash");
             dir = mkdtempSync(join(tmpdir(), "gs-start-"));
             const cfg = join(dir, "cfg"), data = join(dir, "data"), secrets = join(dir, "secrets"), bin = join(dir, "bin");
@@ -51,18 +54,33 @@ describe("start script", () => {
             writeFileSync(join(secrets, "signer-0-key"), "k");
             writeFileSync(join(secrets, "signer-0-password"), "p");
             writeFileSync(join(dir, "attach-failures"), String(opts.attachFailures ?? 0));
+            writeFileSync(join(dir, "peers"), opts.peers ?? "");
+            if (opts.peerless !== undefined) writeFileSync(join(data, "geth-swarm-peerless"), opts.peerless);
             // Stub geth: log every call; `init` creates chaindata, `account import` a keystore
-            // file, `attach` fails while attach-failures is above 0.
+            // file, `attach --exec net.peerCount` prints the peers file, another `attach` fails
+            // while attach-failures is above 0. Geth itself runs until the watchdog has made
+            // `checks` peer checks (when above 0), at most runSeconds (0: exits at once), and
+            // exits 143 on SIGTERM.
             writeFileSync(
                 join(bin, "geth"),
                 `#!/bin/sh
 printf '%s\\n' "$*" >> "${dir}/calls"
-if [ "$1" = init ]; then mkdir -p "${data}/geth/chaindata"; fi
-if [ "$1" = account ]; then mkdir -p "${data}/keystore"; touch "${data}/keystore/UTC--2026-01-01T00-00-00.000000000Z--${ADDRESS.slice(2)}"; fi
+if [ "$1" = init ]; then mkdir -p "${data}/geth/chaindata"; exit 0; fi
+if [ "$1" = account ]; then mkdir -p "${data}/keystore"; touch "${data}/keystore/UTC--2026-01-01T00-00-00.000000000Z--${ADDRESS.slice(2)}"; exit 0; fi
+if [ "$1" = attach ] && [ "$3" = net.peerCount ]; then cat "${dir}/peers"; exit 0; fi
 if [ "$1" = attach ]; then
     left="$(cat "${dir}/attach-failures")"
     if [ "$left" -gt 0 ]; then echo $((left - 1)) > "${dir}/attach-failures"; exit 1; fi
+    exit 0
 fi
+trap 'kill "$nap" 2>/dev/null; echo terminated >> "${dir}/calls"; exit 143' TERM
+i=0
+while [ "$i" -lt ${Math.round((opts.runSeconds ?? 0) * 20)} ]; do
+    if [ ${opts.checks ?? 0} -gt 0 ] && [ "$(grep -c net.peerCount "${dir}/calls")" -ge ${opts.checks ?? 0} ]; then exit 0; fi
+    sleep 0.05 & nap=$!
+    wait "$nap"
+    i=$((i + 1))
+done
 exit 0
 `,
             );
@@ -72,7 +90,7 @@ exit 0
             chmodSync(join(bin, "ip"), 0o755);
             chmodSync(join(bin, "geth"), 0o755);
             chmodSync(join(bin, "hostname"), 0o755);
-            writeFileSync(join(dir, "start.sh"), renderStartScript({ configDir: cfg, dataDir: data, secretsDir: secrets }));
+            writeFileSync(join(dir, "start.sh"), renderStartScript({ configDir: cfg, dataDir: data, secretsDir: secrets, peerCheckSeconds: 0.2, peerlessLimitSeconds: opts.limit ?? 1 }));
             // spawnSync returns once every holder of the script's stderr is gone: the
             // background proposals included.
             const run = (...args: string[]) =>
@@ -125,7 +143,7 @@ exit 0
             expect(c[c.length - 1]).toBe(
                 `--datadir ${data} --nat extip:10.0.3.7 --networkid 4242 --bootnodes ${ENODE} --mine --miner.etherbase ${ADDRESS} --unlock ${ADDRESS} --password ${secrets}/signer-0-password`,
             );
-            expect(c.some((x) => x.startsWith("attach"))).toBe(false);
+            expect(c.some((x) => x.includes("clique.propose"))).toBe(false);
             expect(readdirSync(join(data, "keystore"))).toHaveLength(1);
         });
 
@@ -139,7 +157,7 @@ exit 0
             const { run, calls, data } = setup("miner-worker", { signers, attachFailures: 2 });
             const r = run("miner", "--bootnodes", ENODE);
             expect(r.status).toBe(0);
-            const attaches = calls().filter((x) => x.startsWith("attach"));
+            const attaches = calls().filter((x) => x.startsWith("attach --exec clique.propose"));
             const propose = (a: string) => `attach --exec clique.propose('${a}', true) ${data}/geth.ipc`;
             // Two failed tries (geth not answering yet), then one proposal per other signer.
             expect(attaches).toEqual([propose(OTHER[0]), propose(OTHER[0]), propose(OTHER[0]), propose(OTHER[1])]);
@@ -147,6 +165,68 @@ exit 0
             expect(r.stderr).toContain(`proposed signer ${OTHER[1]} (clique.propose)`);
             // geth itself was started (exec) with this host's own signer.
             expect(calls().some((x) => x.includes(`--mine --miner.etherbase ${ADDRESS}`))).toBe(true);
+        });
+
+        describe("peer watchdog", () => {
+            const peerCount = (data: string) => `attach --exec net.peerCount ${data}/geth.ipc`;
+            const stopLine = (limit: number, restart: number) =>
+                new RegExp(`no peer for \\d+ s \\(limit ${limit} s\\): stopping geth, so that the swarm restarts it and it bootstraps its discovery again \\(peerless restart ${restart} in a row\\)`);
+            const peerless = (data: string) => readFileSync(join(data, "geth-swarm-peerless"), "utf8").trim();
+
+            it.each(["node", "miner"])("%s: geth with no peer for the limit is stopped (SIGTERM), and the restart is counted", (role) => {
+                const { run, calls, data } = setup("miner-worker", { peers: "0", runSeconds: 30 });
+                const t = Date.now();
+                const r = run(role, "--bootnodes", ENODE);
+                // The stub geth exits 143 on SIGTERM only; left alone it would run 30 s and exit 0.
+                expect(r.status).toBe(143);
+                expect(Date.now() - t).toBeLessThan(30_000);
+                expect(r.stderr).toContain("peer watchdog: geth is stopped after 1 s with no peer (peerless restarts in a row: 0)");
+                expect(r.stderr).toMatch(stopLine(1, 1));
+                expect(calls()).toContain(peerCount(data));
+                expect(calls()[calls().length - 1]).toBe("terminated");
+                expect(peerless(data)).toBe("1");
+            });
+
+            it("a peer resets the count of peerless restarts, and geth runs on", () => {
+                const { run, calls, data } = setup("worker", { peers: "2", runSeconds: 30, checks: 1, peerless: "5" });
+                const r = run("node", "--bootnodes", ENODE);
+                expect(r.status).toBe(0);
+                expect(r.stderr).not.toContain("no peer for");
+                expect(calls()).toContain(peerCount(data));
+                expect(calls()).not.toContain("terminated");
+                expect(peerless(data)).toBe("0");
+            });
+
+            it("a check geth does not answer counts as neither peers nor none", () => {
+                // The stub's net.peerCount prints nothing: as when geth's IPC is not up yet. Eight
+                // checks 0.2 s apart span more than the 1 s limit.
+                const { run, calls, data } = setup("worker", { peers: "", runSeconds: 30, checks: 8 });
+                const r = run("node", "--bootnodes", ENODE);
+                expect(r.status).toBe(0);
+                expect(calls().filter((c) => c === peerCount(data)).length).toBeGreaterThanOrEqual(8);
+                expect(r.stderr).not.toContain("no peer for");
+                expect(existsSync(join(data, "geth-swarm-peerless"))).toBe(false);
+            });
+
+            it("after 3 peerless restarts in a row the limit doubles with each, up to 960 s", () => {
+                const limits = (peerlessBefore: string, limit: number) => {
+                    const { run } = setup("worker", { peers: "2", peerless: peerlessBefore, limit });
+                    const m = /geth is stopped after (\d+) s with no peer/.exec(run("node", "--bootnodes", ENODE).stderr);
+                    rmSync(dir, { recursive: true, force: true });
+                    return Number(m?.[1]);
+                };
+                expect([["0", 60], ["3", 60], ["4", 60], ["5", 60], ["6", 60], ["40", 60], ["4", 700], ["junk", 60]].map(([p, l]) => limits(String(p), Number(l)))).toEqual([
+                    60, 60, 120, 240, 480, 960, 960, 60,
+                ]);
+            });
+
+            it("stops geth after the backed-off limit", () => {
+                const { run, data } = setup("worker", { peers: "0", runSeconds: 30, peerless: "4" });
+                const r = run("node", "--bootnodes", ENODE);
+                expect(r.status).toBe(143);
+                expect(r.stderr).toMatch(stopLine(2, 5));
+                expect(peerless(data)).toBe("5");
+            });
         });
 
         it("miner on a host without a signer refuses to start; a bad role is refused", () => {

@@ -50,7 +50,56 @@ else
     nat="any"
 fi
 
+# 5. The peer watchdog (started just before geth): stops geth after a long time alone.
+peerless_file="$datadir/geth-swarm-peerless"
+watch_peers() {
+    gethpid="$1"
+    ipc="$datadir/geth.ipc"
+    restarts="$(cat "$peerless_file" 2>/dev/null || true)"
+    case "$restarts" in
+        ''|*[!0-9]*) restarts=0 ;;
+    esac
+    limit=60
+    n=3
+    while [ "$n" -lt "$restarts" ] && [ "$limit" -lt 960 ]; do
+        limit=$((limit * 2))
+        n=$((n + 1))
+    done
+    if [ "$limit" -gt 960 ]; then
+        limit=960
+    fi
+    log "peer watchdog: geth is stopped after $limit s with no peer (peerless restarts in a row: $restarts)"
+    alone_since=""
+    while sleep 10 && kill -0 "$gethpid" 2>/dev/null; do
+        peers="$(geth attach --exec net.peerCount "$ipc" 2>/dev/null || true)"
+        case "$peers" in
+            ''|*[!0-9]*) continue ;;
+            0) ;;
+            *)
+                alone_since=""
+                if [ "$restarts" -ne 0 ]; then
+                    restarts=0
+                    echo 0 > "$peerless_file" || true
+                fi
+                continue
+                ;;
+        esac
+        now="$(date +%s)"
+        if [ -z "$alone_since" ]; then
+            alone_since="$now"
+        fi
+        if [ $((now - alone_since)) -ge "$limit" ]; then
+            restarts=$((restarts + 1))
+            echo "$restarts" > "$peerless_file" || true
+            log "no peer for $((now - alone_since)) s (limit $limit s): stopping geth, so that the swarm restarts it and it bootstraps its discovery again (peerless restart $restarts in a row)"
+            kill -TERM "$gethpid" 2>/dev/null || true
+            return 0
+        fi
+    done
+}
+
 if [ "$role" = "node" ]; then
+    watch_peers "$$" &
     exec geth --datadir "$datadir" --nat "$nat" "$@"
 fi
 
@@ -112,5 +161,6 @@ if [ -n "$others" ]; then
     propose $others &
 fi
 
+watch_peers "$$" &
 exec geth --datadir "$datadir" --nat "$nat" "$@" \
     --mine --miner.etherbase "$address" --unlock "$address" --password "$password"
