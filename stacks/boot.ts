@@ -1,4 +1,5 @@
 import { GethSwarmConfig, LABELS } from "../components/config/types";
+import { GETH_UID } from "./files";
 import { BOOT_STACK, HOST_NETWORK_KEY, NetworkSpec, ServiceSpec, StackSpec, hostNetworkSpec, scoped } from "./spec";
 
 /**
@@ -41,7 +42,8 @@ export function bootNetworkName(stack: string = BOOT_STACK): string {
  *   it at the enode's address and it sees them at their own addresses. Its node key comes
  *   from a swarm secret (`-nodekey /run/secrets/bootnode-key`). No `-nat` option: geth
  *   v1.13.15's bootnode takes the port 0 that `-nat extip:` "maps" as its UDP port, so its
- *   node record would carry no usable `udp` port and peers that re-read it drop it;
+ *   node record would carry no usable `udp` port and peers that re-read it drop it. It
+ *   runs as the unprivileged {@link GETH_UID}, which owns its key file (mode 0400);
  * - `visualizer` (unless `config.visualizer` is false): on a manager, on the overlay
  *   network, the Docker socket mounted read-only, `ports.visualizer`/tcp published in host
  *   mode;
@@ -70,7 +72,9 @@ export function bootStackSpec(input: BootStackInput): StackSpec {
             ports: [],
             networks: [HOST_NETWORK_KEY],
             mounts: [],
-            secrets: [{ ref: BOOTNODE_KEY_SECRET, target: BOOTNODE_KEY_SECRET, mode: 0o400 }],
+            // Unprivileged: it needs its key and a UDP port above 1024, nothing else.
+            user: `${GETH_UID}:${GETH_UID}`,
+            secrets: [{ ref: BOOTNODE_KEY_SECRET, target: BOOTNODE_KEY_SECRET, mode: 0o400, uid: GETH_UID, gid: GETH_UID }],
             configs: [],
             labels: {},
         },

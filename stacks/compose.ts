@@ -12,8 +12,8 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { stringify } from "yaml";
-import { NETWORK_ENCRYPTED_LABEL, RESTART_DELAY, SecretSource, STACK_NAMESPACE_LABEL, StackSpec } from "./spec";
+import { Document, Scalar, visit } from "yaml";
+import { FileRefSpec, NETWORK_ENCRYPTED_LABEL, RESTART_DELAY, SecretSource, STACK_NAMESPACE_LABEL, StackSpec } from "./spec";
 
 /** Compose file format version rendered. */
 export const COMPOSE_VERSION = "3.8";
@@ -62,8 +62,15 @@ export function composeDocument(spec: StackSpec): Record<string, unknown> {
                     : { type: "bind", source: m.source, target: m.target, read_only: m.readOnly },
             );
         }
-        if (s.secrets.length > 0) svc.secrets = s.secrets.map((r) => ({ source: r.ref, target: r.target, mode: r.mode }));
-        if (s.configs.length > 0) svc.configs = s.configs.map((r) => ({ source: r.ref, target: r.target, mode: r.mode }));
+        if (s.user !== undefined) svc.user = s.user;
+        const fileRef = (r: FileRefSpec) => ({
+            source: r.ref,
+            target: r.target,
+            ...(r.uid !== undefined || r.gid !== undefined ? { uid: String(r.uid ?? 0), gid: String(r.gid ?? 0) } : {}),
+            mode: r.mode,
+        });
+        if (s.secrets.length > 0) svc.secrets = s.secrets.map(fileRef);
+        if (s.configs.length > 0) svc.configs = s.configs.map(fileRef);
         const deploy: Record<string, unknown> = {};
         if (s.mode.kind === "global") deploy.mode = "global";
         else {
@@ -106,9 +113,18 @@ export function composeDocument(spec: StackSpec): Record<string, unknown> {
     return doc;
 }
 
-/** The compose file of a spec (YAML text). Holds no secret values. */
+/**
+ * The compose file of a spec (YAML text). Holds no secret values. Strings of numbers joined by
+ * colons (`user: "10001:10001"`) are quoted: a YAML 1.1 reader would take them for base-60 numbers.
+ */
 export function renderCompose(spec: StackSpec): string {
-    return stringify(composeDocument(spec), { lineWidth: 0 });
+    const doc = new Document(composeDocument(spec));
+    visit(doc, {
+        Scalar(_key, node: Scalar) {
+            if (typeof node.value === "string" && /^[0-9]+(:[0-9]+)+$/.test(node.value)) node.type = Scalar.QUOTE_DOUBLE;
+        },
+    });
+    return doc.toString({ lineWidth: 0 });
 }
 
 /** A compose file and the config files it names, as paths relative to one directory. */

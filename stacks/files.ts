@@ -29,6 +29,32 @@ export const PEER_CHECK_SECONDS = 10;
 /** File in a geth datadir with the count of peerless restarts in a row. */
 export const PEERLESS_FILE = "geth-swarm-peerless";
 
+/**
+ * How long a miner's geth may stay on one head while it has peers before the watchdog stops
+ * it (at least; {@link stallLimitSeconds} scales it with the block period). Backs off as
+ * the peerless limit does, up to {@link PEERLESS_LIMIT_MAX_SECONDS} or the limit itself.
+ */
+export const STALL_LIMIT_SECONDS = 60;
+/** Block periods a miner's head may stay unchanged, with peers, before the watchdog stops geth. */
+export const STALL_LIMIT_PERIODS = 6;
+/** File in a geth datadir with the count of stalled-head restarts in a row. */
+export const STALLED_FILE = "geth-swarm-stalled";
+
+/** The stalled-head limit for a block period: {@link STALL_LIMIT_PERIODS} periods, at least {@link STALL_LIMIT_SECONDS}. */
+export function stallLimitSeconds(blockPeriodSeconds: number): number {
+    return Math.max(STALL_LIMIT_SECONDS, STALL_LIMIT_PERIODS * blockPeriodSeconds);
+}
+
+/**
+ * The unprivileged user geth and the bootnode run as inside their containers (uid and gid
+ * alike). Not 0, and above the ids images and hosts hand out, so it owns nothing else.
+ */
+export const GETH_UID = 10001;
+/** Name of {@link GETH_UID} in the geth containers' `/etc/passwd` (the start script adds it). */
+export const GETH_USER = "gethswarm";
+/** Where the container's `/etc/passwd` and `/etc/group` are. */
+export const ETC_DIR = "/etc";
+
 /** Directories and timings the start script uses; the defaults are the container's. Tests change them. */
 export interface StartScriptOptions {
     /** Default {@link CONFIG_DIR}. */
@@ -37,10 +63,14 @@ export interface StartScriptOptions {
     readonly dataDir?: string;
     /** Default {@link SECRETS_DIR}. */
     readonly secretsDir?: string;
+    /** Default {@link ETC_DIR}. */
+    readonly etcDir?: string;
     /** Default {@link PEER_CHECK_SECONDS}; may be fractional. */
     readonly peerCheckSeconds?: number;
     /** Default {@link PEERLESS_LIMIT_SECONDS}. */
     readonly peerlessLimitSeconds?: number;
+    /** Default {@link STALL_LIMIT_SECONDS}; the nodes stack passes {@link stallLimitSeconds} of the block period. */
+    readonly stallLimitSeconds?: number;
 }
 /** @deprecated Renamed {@link StartScriptOptions}. */
 export type StartScriptPaths = StartScriptOptions;
@@ -115,8 +145,25 @@ export const INITS_FILE = "geth-swarm-inits";
  *    bootnode and its node database. The restarts in a row are counted in the datadir
  *    ({@link PEERLESS_FILE}); after {@link PEERLESS_RESTARTS_BEFORE_BACKOFF} the wait doubles
  *    each time, up to {@link PEERLESS_LIMIT_MAX_SECONDS}, and a peer resets the count. A
- *    check geth does not answer counts as neither;
- * 6. `exec`s geth with the flags it was given, so geth is the container's main process.
+ *    check geth does not answer counts as neither.
+ *    On a `miner` it also watches the head (`eth.blockNumber`): when geth has peers but
+ *    its head has not moved for the stall limit ({@link stallLimitSeconds}), it stops geth
+ *    too. geth v1.13 drops a propagated block while it is not synced (a signer until it
+ *    starts sealing, a node until its first sync), and learns a peer's chain only from
+ *    the handshake or from a later block. Several signers that started a moment apart can
+ *    each seal their own block #1 while the others still drop it; each then has signed
+ *    recently, so none seals #2 and the chain stands still with every node peered (the
+ *    nodes at #0). A restart gives its peers a fresh handshake, and they sync to the
+ *    heaviest chain. The restarts in a row are counted in {@link STALLED_FILE} and back
+ *    off as above; a head that moves resets the count;
+ * 6. runs geth as the unprivileged {@link GETH_USER} ({@link GETH_UID}): the script itself
+ *    runs as root (the image's user) only to add that user to `/etc/passwd` when missing,
+ *    to initialise and import as above, and to give the data directory to that user
+ *    (`chown -R`, on every start, so a datadir of an earlier release is handed over too).
+ *    A miner's keystore password secret is mounted for that user (mode 0400); the raw
+ *    signer key stays root's (mode 0400), read only by the import;
+ * 7. `exec`s geth (through busybox `su`, which execs in place) with the flags it was
+ *    given, so geth is the container's main process.
  *    (The finished proposal job stays a zombie under geth, which does not reap it: one
  *    process-table entry per start. Docker's `init` would reap it, but `docker-init` is
  *    not on every engine the hosts may run, and a service that asks for it where it is
@@ -126,11 +173,16 @@ export function renderStartScript(options: StartScriptOptions = {}): string {
     const configDir = options.configDir ?? CONFIG_DIR;
     const dataDir = options.dataDir ?? DATA_DIR;
     const secretsDir = options.secretsDir ?? SECRETS_DIR;
+    const etcDir = options.etcDir ?? ETC_DIR;
     const check = options.peerCheckSeconds ?? PEER_CHECK_SECONDS;
     const limit = options.peerlessLimitSeconds ?? PEERLESS_LIMIT_SECONDS;
-    if (!(check > 0) || !Number.isInteger(limit) || limit < 1 || limit > PEERLESS_LIMIT_MAX_SECONDS) {
-        throw new Error(`start script: peerCheckSeconds must be > 0 and peerlessLimitSeconds an integer in 1..${PEERLESS_LIMIT_MAX_SECONDS}`);
+    const stall = options.stallLimitSeconds ?? STALL_LIMIT_SECONDS;
+    if (!(check > 0) || !Number.isInteger(limit) || limit < 1 || limit > PEERLESS_LIMIT_MAX_SECONDS || !Number.isInteger(stall) || stall < 1) {
+        throw new Error(
+            `start script: peerCheckSeconds must be > 0, peerlessLimitSeconds an integer in 1..${PEERLESS_LIMIT_MAX_SECONDS} and stallLimitSeconds a positive integer`,
+        );
     }
+    const stallMax = Math.max(stall, PEERLESS_LIMIT_MAX_SECONDS);
     return `#!/bin/sh
 # geth-swarm start script for the node and miner services.
 # Usage: start.sh node|miner [geth flags...]
@@ -183,26 +235,45 @@ else
     nat="any"
 fi
 
-# 5. The peer watchdog (started just before geth): stops geth after a long time alone.
+# 5. The watchdog (started just before geth): stops geth after a long time alone and, on a
+#    miner, after a long time on one head while it has peers.
 peerless_file="$datadir/${PEERLESS_FILE}"
+stalled_file="$datadir/${STALLED_FILE}"
+count_in() {
+    c="$(cat "$1" 2>/dev/null || true)"
+    case "$c" in
+        ''|*[!0-9]*) c=0 ;;
+    esac
+    echo "$c"
+}
+# The wait before a restart: $1, doubled for each restart in a row ($2) past the first ${PEERLESS_RESTARTS_BEFORE_BACKOFF}, at most $3.
+backoff() {
+    b="$1"
+    k=${PEERLESS_RESTARTS_BEFORE_BACKOFF}
+    while [ "$k" -lt "$2" ] && [ "$b" -lt "$3" ]; do
+        b=$((b * 2))
+        k=$((k + 1))
+    done
+    if [ "$b" -gt "$3" ]; then
+        b="$3"
+    fi
+    echo "$b"
+}
 watch_peers() {
     gethpid="$1"
+    watch_head="$2"
     ipc="$datadir/geth.ipc"
-    restarts="$(cat "$peerless_file" 2>/dev/null || true)"
-    case "$restarts" in
-        ''|*[!0-9]*) restarts=0 ;;
-    esac
-    limit=${limit}
-    n=${PEERLESS_RESTARTS_BEFORE_BACKOFF}
-    while [ "$n" -lt "$restarts" ] && [ "$limit" -lt ${PEERLESS_LIMIT_MAX_SECONDS} ]; do
-        limit=$((limit * 2))
-        n=$((n + 1))
-    done
-    if [ "$limit" -gt ${PEERLESS_LIMIT_MAX_SECONDS} ]; then
-        limit=${PEERLESS_LIMIT_MAX_SECONDS}
-    fi
+    restarts="$(count_in "$peerless_file")"
+    limit="$(backoff ${limit} "$restarts" ${PEERLESS_LIMIT_MAX_SECONDS})"
     log "peer watchdog: geth is stopped after $limit s with no peer (peerless restarts in a row: $restarts)"
+    stalls="$(count_in "$stalled_file")"
+    stall_limit="$(backoff ${stall} "$stalls" ${stallMax})"
+    if [ "$watch_head" = "head" ]; then
+        log "head watchdog: geth is stopped after $stall_limit s on one head with peers (stalled restarts in a row: $stalls)"
+    fi
     alone_since=""
+    head=""
+    head_since=""
     while sleep ${check} && kill -0 "$gethpid" 2>/dev/null; do
         peers="$(geth attach --exec net.peerCount "$ipc" 2>/dev/null || true)"
         case "$peers" in
@@ -214,9 +285,36 @@ watch_peers() {
                     restarts=0
                     echo 0 > "$peerless_file" || true
                 fi
+                if [ "$watch_head" != "head" ]; then
+                    continue
+                fi
+                number="$(geth attach --exec eth.blockNumber "$ipc" 2>/dev/null || true)"
+                now="$(date +%s)"
+                case "$number" in
+                    ''|*[!0-9]*) ;;
+                    "$head")
+                        if [ $((now - head_since)) -ge "$stall_limit" ]; then
+                            stalls=$((stalls + 1))
+                            echo "$stalls" > "$stalled_file" || true
+                            log "head #$head for $((now - head_since)) s with $peers peer(s) (limit $stall_limit s): stopping geth, so that the swarm restarts it and its peers sync to the heaviest chain (stalled restart $stalls in a row)"
+                            kill -TERM "$gethpid" 2>/dev/null || true
+                            return 0
+                        fi
+                        ;;
+                    *)
+                        if [ -n "$head" ] && [ "$stalls" -ne 0 ]; then
+                            stalls=0
+                            echo 0 > "$stalled_file" || true
+                        fi
+                        head="$number"
+                        head_since="$now"
+                        ;;
+                esac
                 continue
                 ;;
         esac
+        # Alone: the head is not watched meanwhile.
+        head=""
         now="$(date +%s)"
         if [ -z "$alone_since" ]; then
             alone_since="$now"
@@ -231,9 +329,24 @@ watch_peers() {
     done
 }
 
+# 6. The unprivileged user geth runs as; it gets the data directory just before geth starts.
+user="${GETH_USER}"
+uid="${GETH_UID}"
+if ! grep -q "^$user:" "${etcDir}/passwd"; then
+    printf '%s:x:%s:%s:geth-swarm:%s:/sbin/nologin\n' "$user" "$uid" "$uid" "$datadir" >> "${etcDir}/passwd"
+fi
+if ! grep -q "^$user:" "${etcDir}/group"; then
+    printf '%s:x:%s:\n' "$user" "$uid" >> "${etcDir}/group"
+fi
+handover() {
+    chown -R "$uid:$uid" "$datadir"
+}
+
+# 7. geth, as that user, in place of this shell: su execs the shell, which execs geth.
 if [ "$role" = "node" ]; then
-    watch_peers "$$" &
-    exec geth --datadir "$datadir" --nat "$nat" "$@"
+    handover
+    watch_peers "$$" peers &
+    exec su -s /bin/sh -c 'exec geth "$@"' -- "$user" geth --datadir "$datadir" --nat "$nat" "$@"
 fi
 
 # 3. Signer: this host's key, imported into the keystore once.
@@ -294,8 +407,9 @@ if [ -n "$others" ]; then
     propose $others &
 fi
 
-watch_peers "$$" &
-exec geth --datadir "$datadir" --nat "$nat" "$@" \\
+handover
+watch_peers "$$" head &
+exec su -s /bin/sh -c 'exec geth "$@"' -- "$user" geth --datadir "$datadir" --nat "$nat" "$@" \\
     --mine --miner.etherbase "$address" --unlock "$address" --password "$password"
 `;
 }

@@ -1,8 +1,8 @@
 import { buildCliqueGenesis, genesisToJson } from "../components/chain/genesis";
 import { GethSwarmConfig, HostClass, LABELS } from "../components/config/types";
 import {
-    CONFIG_DIR, DATA_DIR, GENESIS_PATH, SIGNERS_PATH, START_SCRIPT_PATH,
-    contentDigest, renderSignersFile, renderStartScript, signerKeyFile, signerPasswordFile,
+    CONFIG_DIR, DATA_DIR, GENESIS_PATH, GETH_UID, SIGNERS_PATH, START_SCRIPT_PATH,
+    contentDigest, renderSignersFile, renderStartScript, signerKeyFile, signerPasswordFile, stallLimitSeconds,
 } from "./files";
 import { ConfigSpec, FileRefSpec, HOST_NETWORK_KEY, NODES_STACK, SecretSpec, ServiceSpec, StackSpec, hostNetworkSpec, scoped } from "./spec";
 
@@ -169,7 +169,7 @@ export function nodesStackSpec(input: NodesStackInput): StackSpec {
     });
 
     const files: { key: string; fileName: string; content: string }[] = [
-        { key: NODES_CONFIGS.start, fileName: "start.sh", content: renderStartScript() },
+        { key: NODES_CONFIGS.start, fileName: "start.sh", content: renderStartScript({ stallLimitSeconds: stallLimitSeconds(config.chain.blockPeriod) }) },
         { key: NODES_CONFIGS.genesis, fileName: "genesis.json", content: renderGenesis(config, input.signers.slice(0, genesisSigners).map((s) => s.address), input.devAccount) },
         { key: NODES_CONFIGS.signers, fileName: "signers", content: renderSignersFile(hostSigners) },
     ];
@@ -239,7 +239,10 @@ export function nodesStackSpec(input: NodesStackInput): StackSpec {
         ports: [],
         networks: [HOST_NETWORK_KEY],
         mounts: [{ type: "volume", volume: "miner-data", target: DATA_DIR }],
-        secrets: secrets.map((s) => ({ ref: s.key, target: s.key, mode: 0o400 })),
+        // The raw key is root's (the start script imports it); geth, unprivileged, reads the password.
+        secrets: secrets.map((s) =>
+            s.source.kind === "signerPassword" ? { ref: s.key, target: s.key, mode: 0o400, uid: GETH_UID, gid: GETH_UID } : { ref: s.key, target: s.key, mode: 0o400 },
+        ),
         configs: configRefs([NODES_CONFIGS.start, NODES_CONFIGS.genesis, NODES_CONFIGS.signers]),
         labels: {},
     };

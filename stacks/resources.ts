@@ -89,6 +89,7 @@ export function serviceArgs(
                 ...(s.entrypoint ? { commands: [...s.entrypoint] } : {}),
                 ...(s.args.length > 0 ? { args: [...s.args] } : {}),
                 ...(s.hostname !== undefined ? { hostname: s.hostname } : {}),
+                ...(s.user !== undefined ? { user: s.user } : {}),
                 labels: labelList(objectLabels(spec.stack)),
                 mounts: s.mounts.map((m) =>
                     m.type === "volume"
@@ -102,11 +103,11 @@ export function serviceArgs(
                 ),
                 secrets: s.secrets.map((r) => {
                     const secret = byKey(spec.secrets, r.ref, "secret");
-                    return { secretId: ids.secrets[r.ref], secretName: secret.name, fileName: r.target, fileUid: "0", fileGid: "0", fileMode: r.mode };
+                    return { secretId: ids.secrets[r.ref], secretName: secret.name, fileName: r.target, fileUid: String(r.uid ?? 0), fileGid: String(r.gid ?? 0), fileMode: r.mode };
                 }),
                 configs: s.configs.map((r) => {
                     const config = byKey(spec.configs, r.ref, "config");
-                    return { configId: ids.configs[r.ref], configName: config.name, fileName: r.target, fileUid: "0", fileGid: "0", fileMode: r.mode };
+                    return { configId: ids.configs[r.ref], configName: config.name, fileName: r.target, fileUid: String(r.uid ?? 0), fileGid: String(r.gid ?? 0), fileMode: r.mode };
                 }),
             },
             placement: { constraints: [...s.constraints] },

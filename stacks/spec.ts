@@ -78,6 +78,10 @@ export interface FileRefSpec {
     readonly target: string;
     /** File mode (e.g. 0o400). */
     readonly mode: number;
+    /** Owner of the file in the container (numeric). Default 0 (root). */
+    readonly uid?: number;
+    /** Group of the file in the container (numeric). Default 0 (root). */
+    readonly gid?: number;
 }
 
 export type ServiceMode = { readonly kind: "global" } | { readonly kind: "replicated"; readonly replicas: number };
@@ -92,6 +96,8 @@ export interface ServiceSpec {
     readonly entrypoint?: readonly string[];
     /** Arguments (compose `command`; the Docker API's `Args`). */
     readonly args: readonly string[];
+    /** User the container's process runs as (`uid:gid`). Default: the image's (root for the geth images). */
+    readonly user?: string;
     /**
      * Container host name; may be a swarm template such as `{{.Node.Hostname}}`. Left unset
      * on the {@link HOST_NETWORK}, where the container has the host's own name.

@@ -15,6 +15,7 @@ import { resolveConfig } from "../../components/config";
 import type { GethSwarmConfig } from "../../components/config/types";
 import { applyNodeLabels, enodeNodeId, readBootnodeEnode, verifyBootnodeEnode } from "../../components/swarm";
 import {
+    BOOTNODE_KEY_SECRET,
     DATA_DIR,
     StackSpec,
     bootStackSpec,
@@ -562,6 +563,47 @@ describe("the project's boot and nodes stacks on a real 3-host swarm", () => {
             const ls = await l.docker(["exec", cid, "ls", "/run/secrets"], { host: h, allowFailure: true });
             expect(ls.stdout.trim(), h).toBe("");
         }
+    });
+
+    it("7. geth and the bootnode run unprivileged: uid 10001 owns the process, the datadir and the password; the raw signer key is root's", async () => {
+        const l = L();
+        const exec = async (host: string, cid: string, args: string[], user?: string) =>
+            l.docker(["exec", ...(user ? ["-u", user] : []), cid, ...args], { host, allowFailure: true });
+        const uids = async (host: string, cid: string) => {
+            const status = (await exec(host, cid, ["cat", "/proc/1/status"])).stdout;
+            return /^Uid:\s+(.*)$/m.exec(status)?.[1].trim().split(/\s+/);
+        };
+        const seen: Record<string, unknown> = {};
+        for (const h of [...nodeHosts, ...minerHosts]) {
+            const svc = service(nodesSpec, minerHosts.includes(h) ? "miner" : "node");
+            const cid = await taskContainer(l, h, svc);
+            // PID 1 is geth itself (the start script and su exec in place): real, effective, saved and fs uid.
+            const comm = (await exec(h, cid, ["cat", "/proc/1/comm"])).stdout.trim();
+            const data = (await exec(h, cid, ["stat", "-c", "%u:%g", "/data", "/data/geth", "/data/geth.ipc"])).stdout.trim().split("\n");
+            seen[h] = { comm, uids: await uids(h, cid), data };
+            expect(comm, h).toBe("geth");
+            expect(await uids(h, cid), h).toEqual(["10001", "10001", "10001", "10001"]);
+            expect(data, h).toEqual(["10001:10001", "10001:10001", "10001:10001"]);
+        }
+        for (const h of minerHosts) {
+            const cid = await taskContainer(l, h, service(nodesSpec, "miner"));
+            const files = (await exec(h, cid, ["sh", "-c", "stat -c '%n %u %a' /run/secrets/*"])).stdout.trim().split("\n").sort();
+            seen[`${h} secrets`] = files;
+            expect(files, h).toEqual(
+                signerKeys.flatMap((_, i) => [`/run/secrets/signer-${i}-key 0 400`, `/run/secrets/signer-${i}-password 10001 400`]).sort(),
+            );
+            // geth's user cannot read a raw key; it reads its password.
+            const key = await exec(h, cid, ["cat", "/run/secrets/signer-0-key"], "10001:10001");
+            expect(key.code, `${h}: uid 10001 read the raw key`).not.toBe(0);
+            expect(key.stdout).toBe("");
+            expect((await exec(h, cid, ["cat", "/run/secrets/signer-0-password"], "10001:10001")).stdout.length, h).toBeGreaterThan(0);
+        }
+        const boot = await taskContainer(l, config.bootHost, service(bootSpec, "bootnode"));
+        const bootKey = (await exec(config.bootHost, boot, ["stat", "-c", "%u %a", `/run/secrets/${BOOTNODE_KEY_SECRET}`])).stdout.trim();
+        seen.bootnode = { uids: await uids(config.bootHost, boot), key: bootKey };
+        expect(await uids(config.bootHost, boot)).toEqual(["10001", "10001", "10001", "10001"]);
+        expect(bootKey).toBe("10001 400");
+        figures.unprivileged = seen;
     });
 
     it("removes both stacks with docker stack rm: services, secrets, configs and the network go", async () => {

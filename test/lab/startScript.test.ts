@@ -3,16 +3,20 @@
  * (or $GETH_BIN): the peer watchdog reads geth's real `net.peerCount` answer and stops a
  * geth that stays alone. geth runs in a network namespace of its own with only a loopback
  * interface, so its discovery (to a bootnode address with nothing behind it) cannot leave
- * the namespace. Runs as root (`unshare -n`). A missing binary is a failure, never a skip.
+ * the namespace. As in the images, `su` is busybox's, and the script adds the unprivileged
+ * user to an `/etc/passwd` of the test's own (bind-mounted over the real one in a mount
+ * namespace, so the machine's is never written). Runs as root (`unshare -n -m`). A missing
+ * binary is a failure, never a skip.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enodeFromNodeKey, signerAddress } from "../../components/chain";
 import { resolveConfig } from "../../components/config";
-import { PEERLESS_FILE, renderGenesis, renderStartScript } from "../../stacks";
+import { GETH_UID, PEERLESS_FILE, renderGenesis, renderStartScript } from "../../stacks";
+import { which } from "./exec";
 import { DEFAULT_GETH_VERSION, ensureImages, labCacheDir } from "./images";
 
 let GETH = process.env.GETH_BIN ?? "";
@@ -26,12 +30,27 @@ beforeAll(async () => {
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-/** Runs `start.sh node ...` under dash in a fresh network namespace; resolves when it exits or after `ms`. */
+/**
+ * Runs `start.sh node ...` under dash in fresh network and mount namespaces, with `dir/passwd`
+ * and `dir/group` over `/etc/passwd` and `/etc/group` and busybox as `su`; resolves when it
+ * exits or after `ms`.
+ */
 function runNode(dir: string, args: string[], ms: number): Promise<{ status: number | null; signal: NodeJS.Signals | null; output: string; seconds: number }> {
     const t = Date.now();
+    const busybox = which("busybox");
+    if (!busybox) throw new Error("lab prerequisite missing: `busybox` (Debian package busybox-static), the images' su; run .ci/lab-prereqs.sh");
+    const bin = join(dir, "bin");
+    mkdirSync(bin);
+    symlinkSync(busybox, join(bin, "su"));
+    // A copy geth's user can run (the build cache's bin directory is root's alone).
+    copyFileSync(GETH, join(bin, "geth"));
+    chmodSync(join(bin, "geth"), 0o755);
+    copyFileSync("/etc/passwd", join(dir, "passwd"));
+    copyFileSync("/etc/group", join(dir, "group"));
+    const prelude = `mount --bind "${dir}/passwd" /etc/passwd && mount --bind "${dir}/group" /etc/group && ip link set lo up && exec dash "$@"`;
     return new Promise((resolve, reject) => {
-        const child = spawn("unshare", ["-n", "sh", "-c", 'ip link set lo up && exec dash "$@"', "sh", join(dir, "start.sh"), "node", ...args], {
-            env: { ...process.env, PATH: `${dirname(GETH)}:${process.env.PATH}` },
+        const child = spawn("unshare", ["-n", "-m", "sh", "-c", prelude, "sh", join(dir, "start.sh"), "node", ...args], {
+            env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
             stdio: ["ignore", "pipe", "pipe"],
         });
         let output = "";
@@ -47,9 +66,11 @@ function runNode(dir: string, args: string[], ms: number): Promise<{ status: num
 }
 
 describe("start script with the real geth", () => {
-    it("the peer watchdog stops a geth that has no peer for the limit, and counts the restart", async () => {
+    it("geth runs as the unprivileged user, and the peer watchdog stops it when it has no peer for the limit, and counts the restart", async () => {
         const dir = mkdtempSync(join(tmpdir(), "gs-ss-"));
         dirs.push(dir);
+        // geth's user must reach its datadir inside the test's directory.
+        chmodSync(dir, 0o755);
         const cfg = join(dir, "cfg"), data = join(dir, "data");
         mkdirSync(cfg);
         const config = resolveConfig({});
@@ -67,5 +88,9 @@ describe("start script with the real geth", () => {
         expect(r.signal, context).toBeNull();
         expect(r.status, context).toBe(0);
         expect(readFileSync(join(data, PEERLESS_FILE), "utf8").trim()).toBe("1");
+        // geth ran as the unprivileged user: what it created after the handover is that user's.
+        expect(readFileSync(join(dir, "passwd"), "utf8"), "the user the script added").toContain(`\ngethswarm:x:${GETH_UID}:${GETH_UID}:`);
+        for (const made of ["geth/nodekey", "geth/nodes"]) expect(statSync(join(data, made)).uid, made).toBe(GETH_UID);
+        expect(existsSync("/etc/passwd") && readFileSync("/etc/passwd", "utf8").includes("gethswarm"), "the machine's /etc/passwd was written").toBe(false);
     }, 180_000);
 });

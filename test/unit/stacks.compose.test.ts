@@ -103,6 +103,10 @@ describe("compose rendering (as the lab uses it, without Pulumi)", () => {
         expect(doc.networks).toEqual({ default: { driver: "overlay", attachable: true, labels: { "geth-swarm.encrypted": "false" } }, hostnet: { external: true, name: "host" } });
         const b = doc.services.bootnode;
         expect([b.networks, b.ports, b.hostname, b.command]).toEqual([["hostnet"], undefined, undefined, ["-nodekey", "/run/secrets/bootnode-key", "-addr", "10.0.1.11:30301"]]);
+        // Unprivileged, the owner of its key; the user quoted, so no YAML 1.1 reader takes it for a base-60 number.
+        expect(b.user).toBe("10001:10001");
+        expect(renderCompose(boot)).toContain('user: "10001:10001"');
+        expect(b.secrets).toEqual([{ source: "bootnode-key", target: "bootnode-key", uid: "10001", gid: "10001", mode: 0o400 }]);
     });
 
     it("puts node and miner on the host network: no ports, no hostname template, no overlay", () => {
@@ -142,6 +146,11 @@ describe("compose rendering (as the lab uses it, without Pulumi)", () => {
                 expect(readFileSync(seen.configs[c.key].file, "utf8")).toBe(c.content);
             }
             for (const s of spec.secrets) expect(seen.secrets[s.key]).toEqual({ name: s.name, external: true });
+            for (const s of spec.services) {
+                expect(seen.services[s.key].user, s.key).toBe(s.user);
+                const owners = (seen.services[s.key].secrets ?? []).map((r: any) => `${r.source} ${r.uid ?? "-"}:${r.gid ?? "-"}`);
+                expect(owners, s.key).toEqual(s.secrets.map((r) => `${r.ref} ${r.uid ?? "-"}:${r.gid ?? "-"}`));
+            }
         }
     });
 });

@@ -150,7 +150,7 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
         }
     });
 
-    it("bootnode: tools image, node key from a secret, on the host network listening on the boot host's IP (no ports, no -nat), pinned to the boot host", () => {
+    it("bootnode: tools image, unprivileged, node key from a secret it owns, on the host network listening on the boot host's IP (no ports, no -nat), pinned to the boot host", () => {
         const s = one(d.records, DOCKER.service, "ref-boot-service-bootnode").inputs;
         const secret = one(d.records, DOCKER.secret, "ref-boot-secret-bootnode-key").inputs;
         expect(s.name).toBe("boot_bootnode");
@@ -161,8 +161,10 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
         expect(s.taskSpec.containerSpec.args).toEqual(["-nodekey", "/run/secrets/bootnode-key", "-addr", "10.0.1.11:30301"]);
         expect(s.taskSpec.containerSpec.hostname).toBeUndefined();
         expect(s.taskSpec.containerSpec.env).toBeUndefined();
+        // Unprivileged, and the owner of its key file, which no one else can read.
+        expect(s.taskSpec.containerSpec.user).toBe("10001:10001");
         expect(s.taskSpec.containerSpec.secrets).toEqual([
-            { secretId: "ref-boot-secret-bootnode-key-id", secretName: secret.name, fileName: "bootnode-key", fileUid: "0", fileGid: "0", fileMode: 0o400 },
+            { secretId: "ref-boot-secret-bootnode-key-id", secretName: secret.name, fileName: "bootnode-key", fileUid: "10001", fileGid: "10001", fileMode: 0o400 },
         ]);
         expect(secret.name).toMatch(/^boot_bootnode-key-[0-9a-f]{12}$/);
         expect(s.taskSpec.placement).toEqual({ constraints: ["node.labels.geth-swarm.boot == true"] });
@@ -237,9 +239,11 @@ describe("reference scenario (manager, worker, miner-worker)", () => {
         // The signer targets the configured gas limit, not geth's own 30M default.
         expect(s.taskSpec.containerSpec.args.slice(-2)).toEqual(["--miner.gaslimit", "30000000"]);
         expect(s.taskSpec.restartPolicy).toEqual({ condition: "any", delay: "5s", window: "0s", maxAttempts: 0 });
-        expect(s.taskSpec.containerSpec.secrets.map((x: any) => [x.secretId, x.fileName, x.fileMode])).toEqual([
-            ["ref-nodes-secret-signer-0-key-id", "signer-0-key", 0o400],
-            ["ref-nodes-secret-signer-0-password-id", "signer-0-password", 0o400],
+        // The raw key is root's (only the start script's import reads it); geth, unprivileged, owns its password.
+        expect(s.taskSpec.containerSpec.user).toBeUndefined();
+        expect(s.taskSpec.containerSpec.secrets.map((x: any) => [x.secretId, x.fileName, `${x.fileUid}:${x.fileGid}`, x.fileMode])).toEqual([
+            ["ref-nodes-secret-signer-0-key-id", "signer-0-key", "0:0", 0o400],
+            ["ref-nodes-secret-signer-0-password-id", "signer-0-password", "10001:10001", 0o400],
         ]);
         expect(s.taskSpec.containerSpec.configs.map((c: any) => c.fileName)).toEqual([
             "/geth-swarm/start.sh", "/geth-swarm/genesis.json", "/geth-swarm/signers",
@@ -615,8 +619,9 @@ function normalizeCompose(spec: StackSpec): Normal {
                     ? { type: "volume", source: doc.volumes?.[m.source]?.name ?? `${stack}_${m.source}`, target: m.target, labels: { [NS]: stack } }
                     : { type: "bind", source: m.source, target: m.target, readOnly: !!m.read_only },
             ),
-            secrets: (s.secrets ?? []).map((r: any) => ({ name: doc.secrets[r.source].name, file: r.target ?? r.source, mode: r.mode ?? 0o444 })),
-            configs: (s.configs ?? []).map((r: any) => ({ name: doc.configs[r.source].name, file: r.target ?? `/${r.source}`, mode: r.mode ?? 0o444 })),
+            user: s.user ?? null,
+            secrets: (s.secrets ?? []).map((r: any) => ({ name: doc.secrets[r.source].name, file: r.target ?? r.source, owner: `${r.uid ?? "0"}:${r.gid ?? "0"}`, mode: r.mode ?? 0o444 })),
+            configs: (s.configs ?? []).map((r: any) => ({ name: doc.configs[r.source].name, file: r.target ?? `/${r.source}`, owner: `${r.uid ?? "0"}:${r.gid ?? "0"}`, mode: r.mode ?? 0o444 })),
             labels: { ...(s.deploy.labels ?? {}), [NS]: stack, "com.docker.stack.image": s.image },
             containerLabels: { [NS]: stack },
         };
@@ -676,15 +681,16 @@ function normalizeResources(records: Recorded[], prefix: string): Normal {
                     ? { type: "volume", source: m.source, target: m.target, labels: labelsOf(m.volumeOptions?.labels) }
                     : { type: "bind", source: m.source, target: m.target, readOnly: !!m.readOnly },
             ),
+            user: c.user ?? null,
             secrets: (c.secrets ?? []).map((x: any) => {
                 expect(secretsById[x.secretId], `secret id ${x.secretId}`).toBeDefined();
                 expect(secretsById[x.secretId].name).toBe(x.secretName);
-                return { name: x.secretName, file: x.fileName, mode: x.fileMode };
+                return { name: x.secretName, file: x.fileName, owner: `${x.fileUid}:${x.fileGid}`, mode: x.fileMode };
             }),
             configs: (c.configs ?? []).map((x: any) => {
                 expect(configsById[x.configId], `config id ${x.configId}`).toBeDefined();
                 expect(configsById[x.configId].name).toBe(x.configName);
-                return { name: x.configName, file: x.fileName, mode: x.fileMode };
+                return { name: x.configName, file: x.fileName, owner: `${x.fileUid}:${x.fileGid}`, mode: x.fileMode };
             }),
             labels: labelsOf(s.labels),
             containerLabels: labelsOf(c.labels),

@@ -50,26 +50,45 @@ else
     nat="any"
 fi
 
-# 5. The peer watchdog (started just before geth): stops geth after a long time alone.
+# 5. The watchdog (started just before geth): stops geth after a long time alone and, on a
+#    miner, after a long time on one head while it has peers.
 peerless_file="$datadir/geth-swarm-peerless"
+stalled_file="$datadir/geth-swarm-stalled"
+count_in() {
+    c="$(cat "$1" 2>/dev/null || true)"
+    case "$c" in
+        ''|*[!0-9]*) c=0 ;;
+    esac
+    echo "$c"
+}
+# The wait before a restart: $1, doubled for each restart in a row ($2) past the first 3, at most $3.
+backoff() {
+    b="$1"
+    k=3
+    while [ "$k" -lt "$2" ] && [ "$b" -lt "$3" ]; do
+        b=$((b * 2))
+        k=$((k + 1))
+    done
+    if [ "$b" -gt "$3" ]; then
+        b="$3"
+    fi
+    echo "$b"
+}
 watch_peers() {
     gethpid="$1"
+    watch_head="$2"
     ipc="$datadir/geth.ipc"
-    restarts="$(cat "$peerless_file" 2>/dev/null || true)"
-    case "$restarts" in
-        ''|*[!0-9]*) restarts=0 ;;
-    esac
-    limit=60
-    n=3
-    while [ "$n" -lt "$restarts" ] && [ "$limit" -lt 960 ]; do
-        limit=$((limit * 2))
-        n=$((n + 1))
-    done
-    if [ "$limit" -gt 960 ]; then
-        limit=960
-    fi
+    restarts="$(count_in "$peerless_file")"
+    limit="$(backoff 60 "$restarts" 960)"
     log "peer watchdog: geth is stopped after $limit s with no peer (peerless restarts in a row: $restarts)"
+    stalls="$(count_in "$stalled_file")"
+    stall_limit="$(backoff 60 "$stalls" 960)"
+    if [ "$watch_head" = "head" ]; then
+        log "head watchdog: geth is stopped after $stall_limit s on one head with peers (stalled restarts in a row: $stalls)"
+    fi
     alone_since=""
+    head=""
+    head_since=""
     while sleep 10 && kill -0 "$gethpid" 2>/dev/null; do
         peers="$(geth attach --exec net.peerCount "$ipc" 2>/dev/null || true)"
         case "$peers" in
@@ -81,9 +100,36 @@ watch_peers() {
                     restarts=0
                     echo 0 > "$peerless_file" || true
                 fi
+                if [ "$watch_head" != "head" ]; then
+                    continue
+                fi
+                number="$(geth attach --exec eth.blockNumber "$ipc" 2>/dev/null || true)"
+                now="$(date +%s)"
+                case "$number" in
+                    ''|*[!0-9]*) ;;
+                    "$head")
+                        if [ $((now - head_since)) -ge "$stall_limit" ]; then
+                            stalls=$((stalls + 1))
+                            echo "$stalls" > "$stalled_file" || true
+                            log "head #$head for $((now - head_since)) s with $peers peer(s) (limit $stall_limit s): stopping geth, so that the swarm restarts it and its peers sync to the heaviest chain (stalled restart $stalls in a row)"
+                            kill -TERM "$gethpid" 2>/dev/null || true
+                            return 0
+                        fi
+                        ;;
+                    *)
+                        if [ -n "$head" ] && [ "$stalls" -ne 0 ]; then
+                            stalls=0
+                            echo 0 > "$stalled_file" || true
+                        fi
+                        head="$number"
+                        head_since="$now"
+                        ;;
+                esac
                 continue
                 ;;
         esac
+        # Alone: the head is not watched meanwhile.
+        head=""
         now="$(date +%s)"
         if [ -z "$alone_since" ]; then
             alone_since="$now"
@@ -98,9 +144,26 @@ watch_peers() {
     done
 }
 
+# 6. The unprivileged user geth runs as; it gets the data directory just before geth starts.
+user="gethswarm"
+uid="10001"
+if ! grep -q "^$user:" "/etc/passwd"; then
+    printf '%s:x:%s:%s:geth-swarm:%s:/sbin/nologin
+' "$user" "$uid" "$uid" "$datadir" >> "/etc/passwd"
+fi
+if ! grep -q "^$user:" "/etc/group"; then
+    printf '%s:x:%s:
+' "$user" "$uid" >> "/etc/group"
+fi
+handover() {
+    chown -R "$uid:$uid" "$datadir"
+}
+
+# 7. geth, as that user, in place of this shell: su execs the shell, which execs geth.
 if [ "$role" = "node" ]; then
-    watch_peers "$$" &
-    exec geth --datadir "$datadir" --nat "$nat" "$@"
+    handover
+    watch_peers "$$" peers &
+    exec su -s /bin/sh -c 'exec geth "$@"' -- "$user" geth --datadir "$datadir" --nat "$nat" "$@"
 fi
 
 # 3. Signer: this host's key, imported into the keystore once.
@@ -161,6 +224,7 @@ if [ -n "$others" ]; then
     propose $others &
 fi
 
-watch_peers "$$" &
-exec geth --datadir "$datadir" --nat "$nat" "$@" \
+handover
+watch_peers "$$" head &
+exec su -s /bin/sh -c 'exec geth "$@"' -- "$user" geth --datadir "$datadir" --nat "$nat" "$@" \
     --mine --miner.etherbase "$address" --unlock "$address" --password "$password"
