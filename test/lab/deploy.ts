@@ -20,6 +20,9 @@ import type { Lab } from "./hosts";
 import { waitFor } from "./exec";
 import { RESULTS_FILE, mergeResults } from "./results";
 
+/** Where an unhealthy network's diagnostics go (kept out of the repository). */
+export const DIAGNOSTICS_DIR = path.join(__dirname, "diagnostics");
+
 /** The geth IPC socket inside a node or miner container. */
 export const IPC = `${DATA_DIR}/geth.ipc`;
 
@@ -286,9 +289,40 @@ export async function deployNetwork(lab: Lab, opts: DeployOptions = {}): Promise
             },
             ms,
             250,
-        ).catch((e: unknown) => {
-            throw new Error(`${e instanceof Error ? e.message : String(e)}; last views: ${lastHealth}`);
+        ).catch(async (e: unknown) => {
+            const d = await diagnose(hosts);
+            throw new Error(`${e instanceof Error ? e.message : String(e)}; last views: ${lastHealth}\n${d.summary}\nfull diagnostics: ${d.file}`);
         });
+
+    /**
+     * What each geth says when the network is not healthy: its head, sync state, peers and
+     * Clique activity from its console, and the tail of its log. Written in full to a file
+     * under {@link DIAGNOSTICS_DIR}; the summary keeps the log lines about blocks and peers.
+     */
+    const diagnose = async (hosts: string[]): Promise<{ file: string; summary: string }> => {
+        const per = await Promise.all(
+            hosts.map(async (h) => {
+                const state = await consoleOf<unknown>(
+                    h,
+                    "(function(){var b=eth.getBlock('latest');var s={};try{s=clique.status()}catch(e){s=String(e)}" +
+                        "return JSON.stringify({head:{number:b.number,hash:b.hash,difficulty:b.difficulty,td:b.totalDifficulty,miner:b.miner}," +
+                        "syncing:eth.syncing,clique:s,peers:admin.peers.map(function(p){return p.network.remoteAddress+(p.network.inbound?' in':' out')})})})()",
+                ).catch((err: unknown) => `console: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`);
+                const cid = await taskContainer(lab, h, serviceOf(h)).catch(() => undefined);
+                const logs = cid ? await lab.docker(["logs", "--tail", "120", cid], { host: h, allowFailure: true, timeoutMs: 30_000 }) : undefined;
+                const lines = logs ? (logs.stdout + logs.stderr).split("\n").filter((l) => l.trim() !== "") : ["no running container"];
+                return { host: h, state, lines };
+            }),
+        );
+        fs.mkdirSync(DIAGNOSTICS_DIR, { recursive: true });
+        const file = path.join(DIAGNOSTICS_DIR, `unhealthy-${new Date().toISOString().replace(/[:.]/g, "-")}.log`);
+        fs.writeFileSync(file, per.map((p) => `=== ${p.host}\n${JSON.stringify(p.state, null, 1)}\n${p.lines.join("\n")}\n`).join("\n"));
+        const telling = /Imported|sealed|Signed recently|reorg|Synchronisation|sync|Discarded|bad block|Snapshot|geth-swarm:|peer|Fatal|ERROR|WARN/i;
+        const summary = per
+            .map((p) => `${p.host}: ${typeof p.state === "string" ? p.state : JSON.stringify(p.state)}\n  ${p.lines.filter((l) => telling.test(l)).slice(-8).join("\n  ")}`)
+            .join("\n");
+        return { file, summary };
+    };
 
     const redeployNodes: Network["redeployNodes"] = async (configOverrides) => {
         const next = resolveConfig({ ...LAB_DEFAULTS, ...opts.configOverrides, ...configOverrides });

@@ -121,14 +121,18 @@ export async function datadirInits(net: Network, host: string): Promise<string[]
     return r.stdout.split("\n").filter((l) => l.trim() !== "");
 }
 
-/** How often the start script initialised the datadir, per container of the host's geth service (oldest first): from logs, while they last. */
-export async function initCounts(net: Network, host: string): Promise<Array<{ id: string; running: boolean; inits: number }>> {
+/**
+ * How often the start script initialised the datadir, per container of the host's geth service
+ * (oldest first): from logs, while they last. A figure, not a check: a container the swarm has
+ * marked for removal meanwhile has no logs to read (`inits: "logs gone"`); `datadirInits` is the check.
+ */
+export async function initCounts(net: Network, host: string): Promise<Array<{ id: string; running: boolean; inits: number | "logs gone" }>> {
     const n = net;
     const cs = await n.lab.host(host).docker.listContainers({ all: true, filters: { label: [`com.docker.swarm.service.name=${n.serviceOf(host)}`] } });
-    const out: Array<{ id: string; running: boolean; inits: number; created: number }> = [];
+    const out: Array<{ id: string; running: boolean; inits: number | "logs gone"; created: number }> = [];
     for (const c of cs) {
-        const logs = await n.lab.docker(["logs", c.Id], { host });
-        const inits = (logs.stdout + logs.stderr).split("\n").filter((l) => /geth-swarm: initialising/.test(l)).length;
+        const logs = await n.lab.docker(["logs", c.Id], { host, allowFailure: true });
+        const inits = logs.code === 0 ? (logs.stdout + logs.stderr).split("\n").filter((l) => /geth-swarm: initialising/.test(l)).length : "logs gone";
         out.push({ id: c.Id.slice(0, 12), running: c.State === "running", inits, created: c.Created });
     }
     return out.sort((a, b) => a.created - b.created).map(({ created: _c, ...r }) => r);
